@@ -1,0 +1,39 @@
+"""`tractian-elt`: one console entry point; each subcommand lives with the layer it drives.
+
+Subcommand modules expose `register(subparsers)`, which adds a parser whose `func`
+default takes the parsed arguments and returns the process exit code. They keep heavy
+imports inside that function so `--help` and the other commands stay fast.
+"""
+
+import argparse
+import importlib
+import sys
+
+# (module, ...) each exposing register(subparsers); order is the order of --help.
+COMMAND_MODULES = (
+    "sources.simulator.cli",
+    "sources.cli",
+    "transforms.cli",
+    "sources.webhooks.cli",
+    "orchestration.demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tractian-elt",
+        description="Tractian industrial IoT data into a DuckDB warehouse.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

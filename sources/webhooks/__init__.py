@@ -1,0 +1,1 @@
+"""Standard Webhooks: signing, the inbound receiver and its inbox, the outbound notifier."""

@@ -1,0 +1,106 @@
+"""Three-phase electrical readings of one energy component at given 15-minute slots.
+
+Load follows the duty cycle (a light idle load while stopped); current follows load,
+line voltage sits near nominal, power factor follows load (about 0.4 idle, 0.85 at full
+load) and active power is V_phase * I * PF per phase. Each slot has min/avg/max.
+Consumption is counted in integer units of 1e-4 kWh so running sums are exact whatever
+the window.
+"""
+
+import math
+
+import numpy as np
+
+from sources.simulator.noise import normals, uniforms
+from sources.simulator.profiles import Profile
+
+QUANTITY_PHASES = {
+    "current": ("a", "b", "c"),
+    "voltage": ("ab", "bc", "ac"),
+    "active_power": ("a", "b", "c"),
+    "power_factor": ("a", "b", "c"),
+}
+STATS = ("average", "minimum", "maximum")
+UNITS_PER_KWH = 10_000
+ANOMALY_RATE = 0.002
+CONSUMPTION_NULL_RATE = 0.001
+_DECIMALS = {"current": 3, "voltage": 2, "active_power": 3, "power_factor": 3}
+_SQRT3 = math.sqrt(3.0)
+_INTERVAL_H = 0.25
+_NULLABLE = tuple(
+    (q, s, ph) for q, phases in QUANTITY_PHASES.items() for s in STATS for ph in phases
+)
+
+EnergyValues = dict[str, dict[str, np.ndarray]]  # quantity -> "average_a" -> values
+
+
+def _load(p: Profile, on: np.ndarray, z: np.ndarray) -> np.ndarray:
+    running = np.clip(p.load * (1 + 0.05 * z), 0.05, 1.1)
+    idle = np.clip(0.06 * (1 + 0.3 * z), 0.02, 0.15)
+    return np.where(on, running, idle)
+
+
+def _spread(avg: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, ...]:
+    return avg, avg * (1 - lo), avg * (1 + hi)
+
+
+def energy_values(p: Profile, k: np.ndarray, on: np.ndarray) -> tuple[EnergyValues, np.ndarray]:
+    """Every quantity's min/avg/max per phase, and consumption in 1e-4 kWh units."""
+    z = normals(p.key, k, 10)
+    u = uniforms(p.key, k, 18, offset=10)
+    load = _load(p, on, z[:, 0])
+    imbalance = 1 + np.array(p.phase_imbalance)
+    current = _spread(
+        p.rated_current * load[:, None] * imbalance * (1 + 0.01 * z[:, 1:4]),
+        0.01 + 0.05 * u[:, 0:3],
+        0.01 + 0.05 * u[:, 3:6],
+    )
+    voltage = _spread(
+        p.voltage * (1 + 0.005 * z[:, 4:7]), 0.003 + 0.012 * u[:, 6:9], 0.003 + 0.012 * u[:, 9:12]
+    )
+    pf = 0.30 + 0.56 * (1 - np.exp(-load / 0.25))[:, None] + 0.01 * z[:, 7:10]
+    pf = np.clip(pf, 0.05, 0.99)
+    factor = (
+        pf,
+        np.clip(pf - 0.005 - 0.025 * u[:, 12:15], 0.05, 0.99),
+        np.clip(pf + 0.005 + 0.025 * u[:, 15:18], 0.05, 0.995),
+    )
+    stats = {"current": current, "voltage": voltage, "power_factor": factor}
+    stats["active_power"] = tuple(
+        _phase_voltage(v) * i * f / 1000.0 for v, i, f in zip(voltage, current, factor, strict=True)
+    )
+    values = {q: _columns(q, stats[q]) for q in QUANTITY_PHASES}
+    power = values["active_power"]
+    kwh = (power["average_a"] + power["average_b"] + power["average_c"]) * _INTERVAL_H
+    return values, np.rint(kwh * UNITS_PER_KWH).astype(np.int64)
+
+
+def _phase_voltage(line: np.ndarray) -> np.ndarray:
+    """Phase-to-neutral voltage of a, b, c from line voltages ab, bc, ac."""
+    ab, bc, ac = line[:, 0], line[:, 1], line[:, 2]
+    return np.stack(((ab + ac) / 2, (ab + bc) / 2, (bc + ac) / 2), axis=1) / _SQRT3
+
+
+def _columns(quantity: str, triple: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
+    out = {}
+    for stat, values in zip(STATS, triple, strict=True):
+        for i, phase in enumerate(QUANTITY_PHASES[quantity]):
+            out[f"{stat}_{phase}"] = np.round(values[:, i], _DECIMALS[quantity])
+    return out
+
+
+def apply_anomalies(p: Profile, k: np.ndarray, values: EnergyValues) -> np.ndarray:
+    """Blank a few readings, zero a dead phase now and then; returns the mask of slots
+    whose consumption reading is missing."""
+    u = uniforms(p.key, k, 4, offset=30)
+    hit = u[:, 0] < ANOMALY_RATE
+    dead = hit & (u[:, 1] < 0.4)
+    line = (u[:, 2] * 3).astype(np.int64)
+    for row in np.flatnonzero(dead):
+        phase = QUANTITY_PHASES["voltage"][line[row]]
+        for stat in STATS:
+            values["voltage"][f"{stat}_{phase}"][row] = 0.0
+    for row in np.flatnonzero(hit & ~dead):
+        quantity, stat, phase = _NULLABLE[int(u[row, 2] * len(_NULLABLE))]
+        values[quantity][f"{stat}_{phase}"][row] = np.nan
+    return u[:, 3] < CONSUMPTION_NULL_RATE

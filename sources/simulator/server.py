@@ -1,0 +1,209 @@
+"""The simulator's aiohttp application: authentication, fault injection, errors and stats.
+
+Every API route (all but `/health` and the `/_sim` controls) goes through the same steps:
+count it, check the bearer token (and the `invalid_token` fault), then the
+`reauthorization_required` fault, the per-token rate limit, and the request faults
+(`rate_limited`, `server_errors`, `resets`, `slow`), run the handler, and finally maybe
+truncate the body (`truncated`). `/connection` takes only the token checks and the rate
+limit, so that it can report a connection's status while its data requests fail.
+"""
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from sources.simulator.server_query import ApiError, ValidationFailed
+from sources.simulator.server_routes import API_ROUTES, health
+from sources.simulator.server_state import STATE, TOKEN, ServerState, json_response
+from sources.simulator.world import Token
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_SERVER_ERROR_CODES = {
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+}
+RESET = "reset"
+WAS_RESET = web.RequestKey("reset", bool)
+
+
+class Stats:
+    """API requests counted by route kind, token name and answer (status code or `reset`)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests = 0
+        self.by_route: Counter[str] = Counter()
+        self.by_token: Counter[str] = Counter()
+        self.by_status: Counter[str] = Counter()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "by_route": dict(self.by_route),
+            "by_token": dict(self.by_token),
+            "by_status": dict(self.by_status),
+        }
+
+
+STATS = web.AppKey("stats", Stats)
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def _api_route(request: web.Request) -> str | None:
+    name = request.match_info.route.name
+    return name if name and name != "health" and not name.startswith("sim_") else None
+
+
+@web.middleware
+async def stats_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    route = _api_route(request)
+    if route is None:
+        return await handler(request)
+    stats = request.app[STATS]
+    stats.requests += 1
+    stats.by_route[route] += 1
+    response = await handler(request)
+    token = request.get(TOKEN)
+    stats.by_token[token.name if token else "unknown"] += 1
+    stats.by_status[RESET if request.get(WAS_RESET) else str(response.status)] += 1
+    return response
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        response = json_response(error_body(exc.code, exc.message), exc.status)
+        response.headers.update(exc.headers)
+        return response
+    except ValidationFailed as exc:
+        return json_response({"detail": exc.details}, 422)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
+        return json_response(error_body(code, exc.reason), exc.status)
+    except Exception:
+        logger.exception("simulator failed to answer %s", request.path)
+        return json_response(error_body("internal_error", "unexpected simulator error"), 500)
+
+
+def _authenticate(request: web.Request, state: ServerState, route: str) -> Token:
+    scheme, _, token_string = request.headers.get("Authorization", "").partition(" ")
+    token = state.world.tokens.get(token_string.strip()) if scheme.lower() == "bearer" else None
+    if token is None:
+        raise ApiError(401, "invalid_token", "missing or unknown bearer token")
+    request[TOKEN] = token
+    if state.faults.pick("invalid_token", token.name, route):
+        raise ApiError(401, "invalid_token", "the token is not valid")
+    return token
+
+
+def _check_reauthorization(state: ServerState, token: Token, route: str) -> None:
+    fault = state.faults.pick("reauthorization_required", token.name, route)
+    if fault is None:
+        return
+    if fault.affected == 1 and fault.params["after"] > 0:
+        state.on_connection_change()
+    raise ApiError(
+        401, "reauthorization_required", "the customer's credentials changed: reauthorize"
+    )
+
+
+def _too_many_requests(retry_after: int) -> ApiError:
+    return ApiError(
+        429,
+        "rate_limited",
+        f"too many requests: retry after {retry_after} s",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def _check_rate_limit(state: ServerState, token: Token) -> None:
+    retry_after = state.limiter.acquire(token.name) if state.limiter else None
+    if retry_after is not None:
+        raise _too_many_requests(retry_after)
+
+
+def _check_failing_answers(state: ServerState, token: Token, route: str) -> None:
+    """The `rate_limited` and `server_errors` faults."""
+    limited = state.faults.pick("rate_limited", token.name, route)
+    if limited is not None:
+        raise _too_many_requests(limited.params["retry_after"])
+    fault = state.faults.pick("server_errors", token.name, route)
+    if fault is not None:
+        statuses = fault.params["statuses"]
+        status = statuses[int(fault.draw() * len(statuses))]
+        raise ApiError(status, _SERVER_ERROR_CODES[status], "simulated server error")
+
+
+async def _truncate(
+    request: web.Request, response: web.Response, fraction: float, full: bool
+) -> web.StreamResponse:
+    body = response.body
+    part = bytes(body[: max(1, int(len(body) * fraction))])
+    truncated = web.StreamResponse(status=response.status, headers=response.headers)
+    truncated.content_length = len(body) if full else len(part)
+    await truncated.prepare(request)
+    await truncated.write(part)
+    request.transport.close()
+    return truncated
+
+
+@web.middleware
+async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    route = _api_route(request)
+    if route is None:
+        return await handler(request)
+    state = request.app[STATE]
+    token = _authenticate(request, state, route)
+    if route == "connection":
+        _check_rate_limit(state, token)
+        return await handler(request)
+    _check_reauthorization(state, token, route)
+    _check_rate_limit(state, token)
+    _check_failing_answers(state, token, route)
+    if state.faults.pick("resets", token.name, route):
+        request[WAS_RESET] = True
+        request.transport.abort()
+        return web.Response(status=204)
+    slow = state.faults.pick("slow", token.name, route)
+    if slow:
+        await asyncio.sleep(slow.params["seconds"])
+    response = await handler(request)
+    if isinstance(response, web.Response) and response.status == 200 and response.body:
+        cut = state.faults.pick("truncated", token.name, route)
+        if cut:
+            return await _truncate(
+                request, response, cut.params["fraction"], cut.params["full_length"]
+            )
+    return response
+
+
+def build_app(
+    state: ServerState, extra_routes: list[web.RouteDef] | None = None
+) -> web.Application:
+    """The API application serving `state`; `extra_routes` adds the `/_sim` controls."""
+    app = web.Application(middlewares=[stats_middleware, error_middleware, api_middleware])
+    app[STATE] = state
+    app[STATS] = Stats()
+    app.router.add_get("/health", health, name="health")
+    for kind, path, handler in API_ROUTES:
+        app.router.add_get(path, handler, name=kind)
+    app.router.add_routes(extra_routes or [])
+    return app

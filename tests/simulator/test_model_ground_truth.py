@@ -1,0 +1,224 @@
+"""Ground truth against the World's served bodies: schemas, row counts and values agree
+along two independent paths (model arrays -> Arrow, and served JSON -> parsed)."""
+
+from datetime import UTC, datetime
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from sources.raw_schema import RAW_TABLES
+from sources.simulator.ground_truth import ground_truth
+from sources.simulator.world import SimConfig, World
+from tests.simulator.model_support import DAY, HOUR, START_MS, ms, shared_world
+
+WINDOW_START = START_MS - 3 * DAY
+QUANTITIES = ("current", "voltage", "active_power", "power_factor")
+
+
+def _served(body: dict | None) -> dict | None:
+    """A served body as the client sees it: serialised, then parsed."""
+    return (
+        None
+        if body is None
+        else orjson.loads(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY))
+    )
+
+
+@pytest.fixture(scope="module")
+def small():
+    """Jaguar and Tobias over three days, as of the start clock."""
+    world = shared_world()
+    companies = [c["id"] for c in world.companies[:2]]
+    return world, companies, ground_truth(world, companies, WINDOW_START, START_MS)
+
+
+def _rows(table: pa.Table, asset_id: str, **equal: str) -> list[dict]:
+    wanted = pc.field("asset_id") == asset_id
+    for column, value in equal.items():
+        wanted &= pc.field(column) == value
+    return table.filter(wanted).to_pylist()
+
+
+def test_every_table_has_the_raw_schema_minus_connection_name(small):
+    _, _, gt = small
+    assert list(gt) == list(RAW_TABLES)
+    for name, table in gt.items():
+        expected = [f for f in RAW_TABLES[name].schema if f.name != "connection_name"]
+        assert list(table.schema) == expected, name
+
+
+def test_telemetry_row_counts_agree_with_the_served_windows(small):
+    world, companies, gt = small
+    counts = {
+        "vibration_samples": 0,
+        "rpm_samples": 0,
+        "energy_samples": 0,
+        "energy_consumption": 0,
+    }
+    for c in world.components(companies):
+        # Two windows instead of GT's one: the split must not matter.
+        for start, end in ((WINDOW_START, START_MS - DAY), (START_MS - DAY, START_MS)):
+            if c.sensor_type == "vibration":
+                reads = {
+                    "vibration_samples": [world.vibration(c.id, start, end, START_MS)],
+                    "rpm_samples": [world.rotation(c.id, start, end, START_MS)],
+                }
+            else:
+                reads = {
+                    "energy_samples": [
+                        world.energy(c.id, q, start, end, START_MS) for q in QUANTITIES
+                    ],
+                    "energy_consumption": [world.consumption(c.id, start, end, START_MS)],
+                }
+            for table, bodies in reads.items():
+                counts[table] += sum(len(b["sampledAt"]) for b in bodies if b is not None)
+    for table, count in counts.items():
+        assert gt[table].num_rows == count, table
+        assert count > 0
+
+
+def test_vibration_and_rpm_values_equal_the_served_json(small):
+    world, companies, gt = small
+    c = next(c for c in world.components(companies) if c.sensor_type == "vibration")
+    body = _served(world.vibration(c.id, WINDOW_START, START_MS, START_MS))
+    rows = _rows(gt["vibration_samples"], c.id)
+    assert [r["sampled_at"] for r in rows] == [_dt(t) for t in body["sampledAt"]]
+    assert [r["temperature"] for r in rows] == body["temperature"]
+    assert [r["powered"] for r in rows] == body["powered"]
+    camel = {
+        "peak_to_peak": "peakToPeak",
+        "crest_factor": "crestFactor",
+        "crest_factor_db": "crestFactorDb",
+    }
+    for family in ("accel", "vel"):
+        for measure in ("rms", "peak", "peak_to_peak", "crest_factor", "crest_factor_db"):
+            for axis in "xyz":
+                served = body[family][camel.get(measure, measure)][axis]
+                assert [r[f"{family}_{measure}_{axis}"] for r in rows] == served
+    rotation = _served(world.rotation(c.id, WINDOW_START, START_MS, START_MS))
+    rpm_rows = _rows(gt["rpm_samples"], c.id)
+    assert [r["sample_id"] for r in rpm_rows] == rotation["id"]
+    assert [r["rpm"] for r in rpm_rows] == rotation["rpm"]
+    assert all(r["company_id"] == c.company_id for r in rows + rpm_rows)
+
+
+def test_energy_values_equal_the_served_json_with_other_phases_null(small):
+    world, companies, gt = small
+    c = next(c for c in world.components(companies) if c.sensor_type == "energy")
+    for quantity in QUANTITIES:
+        body = _served(world.energy(c.id, quantity, WINDOW_START, START_MS, START_MS))
+        rows = _rows(gt["energy_samples"], c.id, quantity=quantity)
+        assert [r["sampled_at"] for r in rows] == [_dt(t) for t in body["sampledAt"]]
+        own = set(body["average"])
+        for stat in ("average", "minimum", "maximum"):
+            for phase in ("a", "b", "c", "ab", "bc", "ac"):
+                column = [r[f"{stat}_{phase}"] for r in rows]
+                assert column == (body[stat][phase] if phase in own else [None] * len(rows))
+    body = _served(world.consumption(c.id, WINDOW_START, START_MS, START_MS))
+    rows = _rows(gt["energy_consumption"], c.id)
+    assert [r["consumption"] for r in rows] == body["consumption"]
+    assert [r["accumulated_consumption"] for r in rows] == body["accumulatedConsumption"]
+    assert [r["forecast"] for r in rows] == body["forecast"]
+
+
+def test_records_match_the_listings_filtered_by_their_windows(small):
+    world, companies, gt = small
+    expected_insights, expected_events, expected_wos = {}, set(), {}
+    for cid in companies:
+        for i in world.insights(cid, START_MS):
+            if WINDOW_START <= ms(i["createdAt"]) < START_MS:
+                expected_insights[i["id"]] = world.insight_detail(i["id"], START_MS)
+        expected_events |= {
+            e["id"]
+            for e in world.events(cid, START_MS)
+            if WINDOW_START <= ms(e["createdAt"]) < START_MS
+        }
+        for w in world.work_orders(cid, START_MS):
+            if WINDOW_START <= ms(w["updatedAt"]) < START_MS:
+                expected_wos[w["id"]] = w
+    insights = {r["id"]: r for r in gt["insights"].to_pylist()}
+    assert set(insights) == set(expected_insights)
+    for iid, detail in expected_insights.items():
+        assert (insights[iid]["status"], insights[iid]["fix_status"]) == (
+            detail["status"],
+            detail["fixStatus"],
+        )
+        assert insights[iid]["updated_at"] == _dt(detail["updatedAt"])
+    assert set(gt["events"].column("id").to_pylist()) == expected_events
+    wos = {r["id"]: r for r in gt["work_orders"].to_pylist()}
+    assert set(wos) == set(expected_wos)
+    assert expected_wos
+    for wid, w in expected_wos.items():
+        row = wos[wid]
+        assert row["elapsed_intervals"] == orjson.dumps(w["elapsedIntervals"]).decode()
+        assert row["category_ids"] == orjson.dumps(w["categoryIds"]).decode()
+        assert row["is_deleted"] == w["deleted"]["value"]
+        assert row["total_cost"] == w["totalCost"]["total"]
+        assert row["due_date"] == _dt(w["dueDate"])
+
+
+def test_catalog_tables_hold_the_current_snapshot(small):
+    world, companies, gt = small
+    assert gt["companies"].column("name").to_pylist() == ["Jaguar", "Tobias"]
+    assert gt["locations"].num_rows == sum(len(world.locations(c)) for c in companies)
+    assets = gt["assets"].to_pylist()
+    assert len(assets) == 9 + 83
+    for row in assets:
+        assert (
+            row["sensors"] == orjson.dumps([row["sensor_id"]] if row["sensor_id"] else []).decode()
+        )
+        assert row["missing_since"] is None
+    assert gt["work_order_priorities"].num_rows == 8
+    assert gt["work_order_categories"].num_rows == 6
+
+
+def test_late_samples_join_the_ground_truth_after_the_reconnect():
+    world = shared_world()
+    for c in world.components():
+        spans = world.gateway_outages(c.gateway_id, START_MS - 2 * DAY, START_MS - DAY)
+        if spans and spans[0][0] > START_MS - 2 * DAY:
+            s, e = spans[0]
+            break
+    else:
+        raise AssertionError("no outage starting two days before the start clock")
+    table = "vibration_samples" if c.sensor_type == "vibration" else "energy_consumption"
+    during = ground_truth(world, [c.company_id], START_MS - 3 * DAY, e - 1)[table]
+    after = ground_truth(world, [c.company_id], START_MS - 3 * DAY, e)[table]
+    mine = [r["sampled_at"] for r in after.to_pylist() if r["asset_id"] == c.id]
+    seen = [r["sampled_at"] for r in during.to_pylist() if r["asset_id"] == c.id]
+    offline = [t for t in mine if _ms(s) <= t < _ms(e)]
+    assert offline
+    assert not [t for t in seen if _ms(s) <= t < _ms(e)]
+    assert after.num_rows >= during.num_rows + len(offline)
+
+
+def test_removed_assets_leave_the_ground_truth():
+    world = World(SimConfig(), START_MS)
+    jaguar = world.companies[0]["id"]
+    c = next(c for c in world.components([jaguar]) if c.sensor_type == "vibration")
+    world.remove_asset(c.id)
+    gt = ground_truth(world, [jaguar], START_MS - HOUR * 6, START_MS)
+    assert c.id not in gt["assets"].column("id").to_pylist()
+    assert c.id not in gt["vibration_samples"].column("asset_id").to_pylist()
+    assert gt["assets"].num_rows == 8
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+def test_a_record_created_exactly_at_as_of_is_not_yet_synced():
+    world = shared_world()
+    tobias = world.companies[1]["id"]
+    event = world.events(tobias, START_MS)[-1]
+    created = ms(event["createdAt"])
+    at = ground_truth(world, [tobias], created - DAY, created)["events"]
+    just_after = ground_truth(world, [tobias], created - DAY, created + 1)["events"]
+    assert event["id"] not in at.column("id").to_pylist()
+    assert event["id"] in just_after.column("id").to_pylist()

@@ -1,0 +1,300 @@
+"""Each fault profile, the rate limiter, the stats and the `/_sim` controls, over real HTTP."""
+
+import json
+import socket
+
+import pytest
+import requests
+
+from sources.simulator import SimConfig, Simulator
+from tests.conftest import SIM_NOW
+from tests.simulator.server_helpers import company_id, components, demo_dump, get, window
+
+JAGUAR, APEX = company_id("Jaguar"), company_id("Apex")
+
+
+@pytest.fixture(scope="module")
+def shared():
+    with Simulator(SimConfig(seed=7, days=3), now=SIM_NOW) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def sim(shared):
+    """The module's simulator, with no faults, fresh stats and the clock back at SIM_NOW."""
+    shared.clear_faults()
+    shared.set_now(SIM_NOW)
+    shared.reset_stats()
+    yield shared
+    shared.clear_faults()
+
+
+def _code(response):
+    return response.status_code, response.json()["error"]["code"]
+
+
+def test_server_errors_burst_then_recovery(sim):
+    sim.set_fault("server_errors", count=2, statuses=[503])
+
+    answers = [get(sim, "/companies") for _ in range(3)]
+
+    assert [_code(r) for r in answers[:2]] == [(503, "service_unavailable")] * 2
+    assert answers[2].status_code == 200
+    assert sim.faults()[0]["affected"] == 2
+
+
+def test_server_errors_at_a_rate_hit_the_same_requests_on_every_run(sim):
+    def run():
+        sim.set_fault("server_errors", rate=0.3)
+        return [get(sim, "/companies").status_code for _ in range(40)]
+
+    first, second = run(), run()
+
+    assert first == second
+    assert 0 < sum(s != 200 for s in first) < 40
+    assert {s for s in first if s != 200} <= {500, 502, 503, 504}
+
+
+def test_faults_leave_health_and_controls_alone(sim):
+    sim.set_fault("server_errors", rate=1.0)
+
+    assert get(sim, "/health", token=None).status_code == 200
+    assert requests.get(sim.base_url + "/_sim/state", timeout=5).status_code == 200
+    assert get(sim, "/companies").status_code >= 500
+    assert sim.stats()["requests"] == 1
+
+
+def test_a_fault_limited_to_a_route_spares_the_others(sim):
+    asset = components("vibration", "Jaguar")[0]["id"]
+    sim.set_fault("server_errors", route="vibration", count=1)
+
+    companies = get(sim, "/companies")
+    vibration = get(sim, f"/assets/{asset}/vibration", params=window(SIM_NOW, days=1))
+
+    assert companies.status_code == 200
+    assert vibration.status_code >= 500
+
+
+def test_resets_abort_the_connection_without_an_answer(sim):
+    sim.set_fault("resets", count=1)
+
+    with pytest.raises(requests.ConnectionError):
+        get(sim, "/companies")
+    assert get(sim, "/companies").status_code == 200
+    assert sim.stats()["by_status"] == {"reset": 1, "200": 1}
+
+
+def _raw_get(sim, path):
+    """Status line headers and body bytes of one GET, read until the server closes."""
+    host, port = sim.base_url.removeprefix("http://").split(":")
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {sim.tokens['all']}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request.encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return lines[0], {k.lower(): v for k, v in headers.items()}, body
+
+
+def test_truncated_sends_part_of_a_body_announced_whole(sim):
+    sim.set_fault("truncated", count=2)
+
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        get(sim, f"/companies/{JAGUAR}/assets")
+    status, headers, body = _raw_get(sim, f"/companies/{JAGUAR}/assets")
+
+    assert status.startswith("HTTP/1.1 200")
+    assert 0 < len(body) < int(headers["content-length"])
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(body)
+    assert get(sim, f"/companies/{JAGUAR}/assets").json()["total"] == 9
+
+
+def test_truncated_without_full_length_is_a_complete_answer_of_invalid_json(sim):
+    sim.set_fault("truncated", full_length=False, fraction=0.3)
+
+    response = get(sim, f"/companies/{JAGUAR}/assets")
+
+    assert response.status_code == 200
+    assert int(response.headers["Content-Length"]) == len(response.content)
+    with pytest.raises(requests.JSONDecodeError):
+        response.json()
+
+
+def test_slow_answers_outlast_a_client_read_timeout(sim):
+    sim.set_fault("slow", seconds=1.5, count=1)
+
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        get(sim, "/companies", timeout=0.3)
+    assert get(sim, "/companies", timeout=5).status_code == 200
+
+
+def test_shifting_pages_make_a_pager_see_repeats_or_skips(sim):
+    path = f"/companies/{APEX}/locations"
+
+    def collect():
+        sim.set_fault("shifting_pages", k=5)
+        ids = []
+        for page in range(1, 40):
+            body = get(sim, path, params={"page": page, "limit": 100}).json()
+            ids += [r["id"] for r in body["data"]]
+            if not body["hasNextPage"]:
+                break
+        return ids
+
+    first, second = collect(), collect()
+
+    true_ids = {r["id"] for r in demo_dump()[APEX]["locations"]}
+    repeats = len(first) - len(set(first))
+    skips = len(true_ids - set(first))
+    assert len(true_ids) == 3792
+    assert repeats + skips > 0
+    assert first == second
+
+
+def test_rate_limited_fault_answers_429_with_retry_after(sim):
+    sim.set_fault("rate_limited", retry_after=2, count=1)
+
+    limited = get(sim, "/companies")
+
+    assert _code(limited) == (429, "rate_limited")
+    assert limited.headers["Retry-After"] == "2"
+    assert get(sim, "/companies").status_code == 200
+
+
+def test_reauthorization_from_request_n_on_for_one_token(sim):
+    sim.set_fault("reauthorization_required", token="tobias", after=2)
+
+    tobias = [get(sim, "/companies", "tobias") for _ in range(4)]
+    connection = get(sim, "/connection", "tobias").json()
+    jaguar = get(sim, "/companies", "jaguar")
+    sim.clear_faults("reauthorization_required")
+    reconnected = get(sim, "/companies", "tobias")
+
+    assert [r.status_code for r in tobias[:2]] == [200, 200]
+    assert [_code(r) for r in tobias[2:]] == [(401, "reauthorization_required")] * 2
+    assert (connection["status"], connection["reauthorizationRequired"]) == (
+        "reauthorization_required",
+        True,
+    )
+    assert jaguar.status_code == 200
+    assert get(sim, "/connection", "jaguar").json()["status"] == "online"
+    assert reconnected.status_code == 200
+    assert get(sim, "/connection", "tobias").json()["status"] == "online"
+
+
+def test_reauthorization_without_after_shows_at_once(sim):
+    sim.set_fault("reauthorization_required")
+
+    assert get(sim, "/connection", "apex").json()["status"] == "reauthorization_required"
+    assert _code(get(sim, "/companies", "apex")) == (401, "reauthorization_required")
+
+
+def test_invalid_token_fault_rejects_every_token(sim):
+    sim.set_fault("invalid_token")
+
+    answers = [
+        get(sim, path, token) for path in ("/companies", "/connection") for token in sim.tokens
+    ]
+    sim.clear_faults()
+
+    assert {_code(r) for r in answers} == {(401, "invalid_token")}
+    assert get(sim, "/companies").status_code == 200
+
+
+def test_an_offline_connection_reports_offline_and_still_serves(sim):
+    sim.set_fault("offline", token="jaguar")
+
+    connection = get(sim, "/connection", "jaguar").json()
+
+    assert (connection["status"], connection["reauthorizationRequired"]) == ("offline", False)
+    assert get(sim, "/connection", "all").json()["status"] == "online"
+    assert get(sim, f"/companies/{JAGUAR}/locations", "jaguar").status_code == 200
+
+
+def test_stats_count_requests_by_route_token_and_answer(sim):
+    get(sim, "/companies", "jaguar")
+    get(sim, f"/companies/{JAGUAR}/locations", "jaguar")
+    get(sim, f"/companies/{APEX}/locations", "jaguar")
+    get(sim, "/companies", token=None)
+
+    assert sim.stats() == {
+        "requests": 4,
+        "by_route": {"companies": 2, "locations": 2},
+        "by_token": {"jaguar": 3, "unknown": 1},
+        "by_status": {"200": 2, "403": 1, "401": 1},
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "named"),
+    [
+        ("meteor", {}, "meteor"),
+        ("slow", {"seconds": -1}, "seconds"),
+        ("server_errors", {"statuses": [418]}, "statuses"),
+        ("resets", {"token": "nobody"}, "nobody"),
+        ("resets", {"route": "nowhere"}, "nowhere"),
+        ("resets", {"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_fault_settings_are_refused_naming_the_culprit(sim, name, params, named):
+    with pytest.raises(ValueError, match=named):
+        sim.set_fault(name, **params)
+
+
+def test_controls_over_http_set_and_clear_faults_and_move_the_clock(sim):
+    base = sim.base_url + "/_sim"
+
+    by_spec = requests.post(base + "/faults", json={"spec": "server_errors:count=1,statuses=502"})
+    failing = get(sim, "/companies")
+    by_name = requests.post(base + "/faults", json={"name": "offline", "params": {"token": "apex"}})
+    state = requests.get(base + "/state", timeout=5).json()
+    bad = requests.post(base + "/faults", json={"spec": "meteor"})
+    cleared = requests.delete(base + "/faults", timeout=5)
+    moved = requests.post(base + "/clock", json={"advanceSeconds": 3600}, timeout=5)
+    checked_at = get(sim, "/connection", "apex").json()
+
+    assert by_spec.status_code == by_name.status_code == 200
+    assert failing.status_code == 502
+    assert {f["name"] for f in state["faults"]} == {"server_errors", "offline"}
+    assert state["connections"]["apex"]["status"] == "offline"
+    assert state["tokens"] == sim.tokens
+    assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid_request")
+    assert cleared.json() == {"faults": []}
+    assert moved.json()["now"] == "2025-06-02T13:00:00.000Z"
+    assert (checked_at["status"], checked_at["checkedAt"]) == ("online", "2025-06-02T13:00:00.000Z")
+    assert requests.get(base + "/stats", timeout=5).json()["by_status"] == {"502": 1, "200": 1}
+
+
+def test_removing_an_asset_over_http_takes_it_out_of_the_api(simulator):
+    asset = components("vibration", "Jaguar")[0]["id"]
+    params = window(SIM_NOW, days=1)
+    assert get(simulator, f"/assets/{asset}/vibration", params=params).status_code == 200
+
+    removed = requests.delete(f"{simulator.base_url}/_sim/assets/{asset}", timeout=5)
+    again = requests.delete(f"{simulator.base_url}/_sim/assets/{asset}", timeout=5)
+
+    assert removed.status_code == 200
+    assert again.status_code == 404
+    assert _code(get(simulator, f"/assets/{asset}/vibration", params=params)) == (404, "not_found")
+    listed = get(simulator, f"/companies/{JAGUAR}/assets").json()
+    assert listed["total"] == 8
+    assert asset not in {a["id"] for a in listed["data"]}
+
+
+def test_the_rate_limit_is_per_token_with_a_burst(simulator_factory):
+    sim = simulator_factory(SimConfig(days=1), rate_limit=0.05, burst=2)
+
+    jaguar = [get(sim, "/companies", "jaguar") for _ in range(3)]
+    apex = get(sim, "/companies", "apex")
+
+    assert [r.status_code for r in jaguar[:2]] == [200, 200]
+    assert _code(jaguar[2]) == (429, "rate_limited")
+    assert int(jaguar[2].headers["Retry-After"]) >= 1
+    assert apex.status_code == 200

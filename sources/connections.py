@@ -1,0 +1,100 @@
+"""Named connections: each a base URL, a token and the companies it syncs.
+
+Configured in one place, dlt's configuration, under `sources.tractian.connections.<name>`:
+
+    # .dlt/config.toml                       # .dlt/secrets.toml (never committed)
+    [sources.tractian.connections.plant_a]   [sources.tractian.connections.plant_a]
+    base_url = "https://api.example"         api_token = "..."
+    companies = ["<company id>"]  # optional: default every company the token reads
+
+or the same keys as environment variables, e.g.
+`SOURCES__TRACTIAN__CONNECTIONS__PLANT_A__API_TOKEN`. Connections defined only in the
+environment are listed in `SOURCES__TRACTIAN__CONNECTION_NAMES` (comma-separated).
+The token is read from secrets only, when the connection is resolved, and is kept out
+of `repr`, logs and errors.
+"""
+
+import os
+import re
+from dataclasses import dataclass, field
+
+import dlt
+
+SECTION = "sources.tractian.connections"
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+AD_HOC_TOKEN_ENV = "TRACTIAN_API_TOKEN"
+
+
+class ConnectionConfigError(ValueError):
+    """A connection is missing or misconfigured; the message says which setting."""
+
+
+@dataclass(frozen=True)
+class Connection:
+    name: str
+    base_url: str
+    token: str = field(repr=False)
+    company_ids: tuple[str, ...] = ()  # empty: every company the token may read
+
+    @property
+    def pipeline_name(self) -> str:
+        return f"tractian_{self.name}"
+
+
+def connection_names() -> list[str]:
+    """Names of every configured connection, sorted."""
+    names: set[str] = set()
+    for provider in (dlt.config, dlt.secrets):
+        section = provider.get(SECTION)
+        if isinstance(section, dict):
+            names.update(section)
+    listed = dlt.config.get("sources.tractian.connection_names")
+    if isinstance(listed, str):
+        listed = listed.split(",")
+    names.update(n.strip() for n in listed or [] if n.strip())
+    return sorted(names)
+
+
+def load_connection(name: str) -> Connection:
+    """Resolve connection `name` from dlt config and secrets, or say what is missing."""
+    _check_name(name)
+    prefix = f"{SECTION}.{name}"
+    base_url = dlt.config.get(f"{prefix}.base_url")
+    if not base_url:
+        raise ConnectionConfigError(
+            f"connection {name!r}: no base_url; set {prefix}.base_url in .dlt/config.toml "
+            f"or {_env_name(prefix + '.base_url')}"
+        )
+    token = dlt.secrets.get(f"{prefix}.api_token")
+    if not token:
+        raise ConnectionConfigError(
+            f"connection {name!r}: no api_token; set {prefix}.api_token in .dlt/secrets.toml "
+            f"or {_env_name(prefix + '.api_token')}"
+        )
+    companies = dlt.config.get(f"{prefix}.companies") or ()
+    if isinstance(companies, str):
+        companies = [c for c in companies.split(",") if c]
+    return Connection(name, str(base_url), str(token), tuple(str(c) for c in companies))
+
+
+def ad_hoc_connection(name: str, base_url: str) -> Connection:
+    """A connection given on the command line: base URL from the flag, token from the env."""
+    _check_name(name)
+    token = os.environ.get(AD_HOC_TOKEN_ENV)
+    if not token:
+        raise ConnectionConfigError(
+            f"--base-url given without a token: set {AD_HOC_TOKEN_ENV} in the environment"
+        )
+    return Connection(name, base_url, token)
+
+
+def _check_name(name: str) -> None:
+    if not NAME_PATTERN.match(name):
+        raise ConnectionConfigError(
+            f"connection name {name!r} must be lower-case letters, digits and _ "
+            "(starting with a letter)"
+        )
+
+
+def _env_name(key: str) -> str:
+    return key.upper().replace(".", "__")

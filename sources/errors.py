@@ -1,0 +1,51 @@
+"""Typed errors of the Tractian API, told apart as the contract requires.
+
+Messages never carry the token. `AuthError`s stop a connection at once (no retries);
+`TransientError` is what is left after the client's retries gave up.
+"""
+
+
+class TractianError(Exception):
+    """Base class of every error this connector raises about the API."""
+
+
+class AuthError(TractianError):
+    """The token cannot be used: the connection must be fixed by a person."""
+
+    code = "auth_error"
+    action = "check the connection's API token"
+
+
+class InvalidToken(AuthError):
+    code = "invalid_token"
+    action = "the API token is wrong: set a valid token for this connection"
+
+
+class ReauthorizationRequired(AuthError):
+    code = "reauthorization_required"
+    action = (
+        "the customer's credentials changed: reauthorize the connection in Tractian, "
+        "then sync again (committed data and state are kept)"
+    )
+
+
+class Forbidden(TractianError):
+    """The token may not read this company (or one of its assets)."""
+
+    code = "forbidden"
+
+
+class NotFound(TractianError):
+    code = "not_found"
+
+
+class RequestRejected(TractianError):
+    """The API rejected the request itself (422 or another 4xx): a connector bug or API change."""
+
+    code = "request_rejected"
+
+
+class TransientError(TractianError):
+    """5xx, resets, timeouts, truncated bodies or rate limits that outlasted the retries."""
+
+    code = "transient"

@@ -1,0 +1,218 @@
+"""One sync of one connection into the raw dataset of a DuckDB warehouse.
+
+Each connection has its own dlt pipeline (its own state, in the warehouse) writing to
+the shared `tractian_raw` dataset; every row carries the connection's name, so syncing
+one connection never touches another's rows or state.
+"""
+
+import os
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dlt
+import duckdb
+import pyarrow as pa
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from sources import raw_schema as rs
+from sources import settings
+from sources.client import RetryPolicy, TractianClient
+from sources.connections import Connection
+from sources.errors import AuthError, ReauthorizationRequired
+from sources.source import SourceRun, tractian_source
+from sources.telemetry import SyncWindow
+
+# Arrow tables loaded by dlt get no _dlt_load_id unless asked (see STACK-NOTES).
+os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+
+
+class SyncFailed(Exception):
+    """Some resources or companies failed; what loaded is kept. Exit code 1."""
+
+    def __init__(self, report: "SyncReport") -> None:
+        lines = "\n  ".join(report.failures[:20])
+        more = f"\n  ... and {len(report.failures) - 20} more" if len(report.failures) > 20 else ""
+        super().__init__(
+            f"connection {report.connection!r}: {len(report.failures)} failure(s); "
+            f"everything else was loaded:\n  {lines}{more}"
+        )
+        self.report = report
+
+
+class ConnectionNeedsAttention(Exception):
+    """Reauthorization required or invalid token: the connection stopped. Exit code 3."""
+
+    def __init__(self, connection: str, cause: AuthError) -> None:
+        super().__init__(
+            f"connection {connection!r} stopped: {cause.code}: {cause.action}. "
+            "Nothing already loaded was lost."
+        )
+        self.connection = connection
+        self.cause = cause
+
+
+@dataclass
+class SyncReport:
+    connection: str
+    now: datetime
+    load_ids: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    requests: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    marked_missing: dict[str, int] = field(default_factory=dict)
+
+
+def create_warehouse(db_path: Path) -> None:
+    """Create the DuckDB file so that DuckDB 1.x tools can open it (see STACK-NOTES)."""
+    if db_path.exists():
+        return
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.connect(str(db_path), config={"storage_compatibility_version": "v1.0.0"}).close()
+
+
+def make_pipeline(connection: Connection, db_path: Path) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=connection.pipeline_name,
+        destination=dlt.destinations.duckdb(str(db_path)),
+        dataset_name=rs.DATASET,
+        pipelines_dir=str(db_path.parent / ".dlt_pipelines"),
+        progress=None,
+    )
+
+
+def sync(
+    connection: Connection,
+    db_path: Path,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    lookback: timedelta = settings.DEFAULT_LOOKBACK,
+    now: datetime | None = None,
+    resources: Collection[str] | None = None,
+    client: TractianClient | None = None,
+    show_progress: bool = True,
+    concurrency: int = settings.TELEMETRY_CONCURRENCY,
+) -> SyncReport:
+    """Sync `connection` into `db_path`; raise on failure after keeping what loaded.
+
+    Windows end at `now`, by default the API's own clock (`/connection.checkedAt`), so a
+    skewed local clock neither skips nor invents data. A first sync of a stream starts
+    at `start` (default 14 days before `now`); an explicit `start` re-reads from there.
+    With `end`, the sync is a stateless backfill of [start, end): it reads that range and
+    leaves incremental state alone (Dagster partitions use this). `resources` limits the
+    sync to some raw tables (default: all).
+    """
+    if end is not None and start is None:
+        raise ValueError("a backfill with `end` needs a `start`")
+    began = time.monotonic()
+    client = client or client_for(connection)
+    try:
+        now = now or _api_now(client)
+    except AuthError as exc:
+        raise ConnectionNeedsAttention(connection.name, exc) from None
+    window = SyncWindow(
+        start=start or now - settings.DEFAULT_BACKFILL,
+        lookback=lookback,
+        now=min(end, now) if end is not None else now,
+        force_start=start is not None,
+        stateless=end is not None,
+    )
+    create_warehouse(db_path)
+    pipeline = make_pipeline(connection, db_path)
+    report = SyncReport(connection.name, now)
+    _finish_pending(pipeline, report)
+    run = SourceRun(show_progress=show_progress)
+    source = tractian_source(client, connection, window, run, concurrency=concurrency)
+    if resources is not None:
+        source = source.with_resources(*resources)
+    try:
+        info = pipeline.run(source)
+    except PipelineStepFailed as exc:
+        auth = _auth_cause(exc)
+        if auth is not None:
+            raise ConnectionNeedsAttention(connection.name, auth) from None
+        raise
+    report.load_ids.extend(info.loads_ids)
+    report.marked_missing = _mark_missing(db_path, connection.name, run.snapshots, now)
+    report.rows = {name: p.rows for name, p in run.progress.items()}
+    report.failures = run.failures
+    report.requests, report.bytes = client.stats.requests, client.stats.bytes
+    report.seconds = time.monotonic() - began
+    if report.failures:
+        raise SyncFailed(report)
+    return report
+
+
+def client_for(connection: Connection) -> TractianClient:
+    """A client with the tuning from dlt config (`sources.tractian.*`), defaults otherwise."""
+    section = "sources.tractian"
+    retry = RetryPolicy(
+        max_attempts=int(dlt.config.get(f"{section}.max_attempts") or settings.MAX_ATTEMPTS),
+        backoff_base_s=float(
+            dlt.config.get(f"{section}.backoff_base_s") or settings.BACKOFF_BASE_S
+        ),
+        backoff_max_s=float(dlt.config.get(f"{section}.backoff_max_s") or settings.BACKOFF_MAX_S),
+    )
+    return TractianClient(
+        connection.base_url,
+        connection.token,
+        retry=retry,
+        read_timeout_s=float(
+            dlt.config.get(f"{section}.read_timeout_s") or settings.READ_TIMEOUT_S
+        ),
+    )
+
+
+def _api_now(client: TractianClient) -> datetime:
+    status = client.get("/connection") or {}
+    if status.get("status") == "reauthorization_required":
+        raise ReauthorizationRequired("GET /connection: reauthorization_required")
+    checked_at = status.get("checkedAt")
+    if checked_at:
+        return datetime.fromisoformat(checked_at.replace("Z", "+00:00"))
+    return datetime.now(UTC)
+
+
+def _finish_pending(pipeline: dlt.Pipeline, report: SyncReport) -> None:
+    """Load a package a killed sync left extracted but not loaded, before extracting anew."""
+    if pipeline.has_pending_data:
+        info = pipeline.run()
+        report.load_ids.extend(info.loads_ids)
+
+
+def _auth_cause(exc: BaseException) -> AuthError | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, AuthError):
+            return current
+        seen.add(id(current))
+        current = getattr(current, "exception", None) or current.__cause__ or current.__context__
+    return None
+
+
+def _mark_missing(
+    db_path: Path,
+    connection_name: str,
+    snapshots: dict[tuple[str, str], set[str]],
+    now: datetime,
+) -> dict[str, int]:
+    """Mark records absent from a fresh, complete snapshot; never delete them."""
+    marked: dict[str, int] = {}
+    with duckdb.connect(str(db_path)) as conn:
+        for (table, company_id), ids in snapshots.items():
+            conn.register("seen", pa.table({"id": pa.array(sorted(ids), pa.string())}))
+            count = conn.execute(
+                f"""UPDATE {rs.DATASET}.{table} SET missing_since = ?
+                    WHERE connection_name = ? AND company_id = ? AND missing_since IS NULL
+                      AND id NOT IN (SELECT id FROM seen)""",
+                [now, connection_name, company_id],
+            ).fetchall()[0][0]
+            conn.unregister("seen")
+            marked[table] = marked.get(table, 0) + count
+    return marked

@@ -1,0 +1,24 @@
+"""Constants of the Tractian API and the connector's defaults, in one place."""
+
+from datetime import timedelta
+
+PIPELINE_PREFIX = "tractian"
+SOURCE_NAME = "tractian"
+DEFAULT_DB_PATH = "warehouse/tractian.duckdb"
+DEFAULT_PIPELINES_DIR = "warehouse/.dlt_pipelines"
+
+MAX_WINDOW = timedelta(days=7)  # the API answers 422 beyond this
+DEFAULT_LOOKBACK = timedelta(hours=48)  # late samples arrive up to 48 h after sampledAt
+DEFAULT_BACKFILL = timedelta(days=14)
+PAGE_LIMIT = 500
+MAX_PAGING_PASSES = 8  # re-reads of a paged list whose records shifted while paging
+
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 30.0
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 30.0
+MAX_RETRY_AFTER_S = 120.0
+MAX_RATE_LIMITED_WAITS = 30
+TELEMETRY_CONCURRENCY = 8
+TELEMETRY_BATCH_ROWS = 100_000  # rows per Arrow table handed to dlt

@@ -1,0 +1,250 @@
+"""The dlt source: every Tractian resource of one connection, as Arrow tables.
+
+Resources only say what to fetch and how it is keyed; HTTP lives in `client`, Arrow
+conversion in `convert`, per-component windows in `telemetry`. All tables merge on
+their primary key (which includes the connection), so re-reading a window (lookback,
+retries, a rerun after a crash) never duplicates a row.
+"""
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.extract.resource import DltResource
+
+from sources import convert, settings
+from sources import raw_schema as rs
+from sources.catalog import Catalog
+from sources.client import TractianClient, iso
+from sources.connections import Connection
+from sources.errors import Forbidden, NotFound
+from sources.progress import Progress
+from sources.telemetry import Stream, SyncWindow, fetch_streams
+
+Record = dict[str, Any]
+FINAL_INSIGHT_STATUS = "checked"
+
+
+@dataclass
+class SourceRun:
+    """What one sync's extraction saw: failures, snapshots read, progress per resource."""
+
+    failures: list[str] = field(default_factory=list)
+    snapshots: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    progress: dict[str, Progress] = field(default_factory=dict)
+    show_progress: bool = True
+
+    def tracker(self, resource: str, total_streams: int = 0) -> Progress:
+        tracker = Progress(resource, total_streams, out=None)
+        if self.show_progress:
+            tracker = Progress(resource, total_streams)
+        self.progress[resource] = tracker
+        return tracker
+
+
+@dlt.source(name=settings.SOURCE_NAME, max_table_nesting=0)
+def tractian_source(
+    client: TractianClient,
+    connection: Connection,
+    window: SyncWindow,
+    run: SourceRun,
+    concurrency: int = settings.TELEMETRY_CONCURRENCY,
+) -> list[DltResource]:
+    catalog = Catalog(client, connection, run.failures)
+    ctx = _Context(client, connection, window, run, catalog, concurrency)
+    return [
+        _resource(rs.COMPANIES, ctx.companies),
+        _resource(rs.LOCATIONS, lambda: ctx.snapshot(rs.LOCATIONS, "locations")),
+        _resource(rs.ASSETS, lambda: ctx.snapshot(rs.ASSETS, "assets")),
+        _resource(rs.WORK_ORDER_PRIORITIES, ctx.priorities),
+        _resource(rs.WORK_ORDER_CATEGORIES, ctx.categories),
+        _resource(rs.WORK_ORDERS, ctx.work_orders),
+        _resource(rs.EVENTS, ctx.events),
+        _resource(rs.INSIGHTS, ctx.insights),
+        _resource(rs.VIBRATION_SAMPLES, lambda: ctx.telemetry(rs.VIBRATION_SAMPLES)),
+        _resource(rs.RPM_SAMPLES, lambda: ctx.telemetry(rs.RPM_SAMPLES)),
+        _resource(rs.ENERGY_SAMPLES, lambda: ctx.telemetry(rs.ENERGY_SAMPLES)),
+        _resource(rs.ENERGY_CONSUMPTION, lambda: ctx.telemetry(rs.ENERGY_CONSUMPTION)),
+    ]
+
+
+def _resource(table: rs.RawTable, gen: Callable[[], Iterator[pa.Table]]) -> DltResource:
+    return dlt.resource(
+        gen(),  # a generator object: nothing runs until dlt extracts it
+        name=table.name,
+        primary_key=list(table.primary_key),
+        write_disposition="merge",
+    )
+
+
+@dataclass
+class _Context:
+    client: TractianClient
+    connection: Connection
+    window: SyncWindow
+    run: SourceRun
+    catalog: Catalog
+    concurrency: int
+
+    def _state(self, table: rs.RawTable, key: str) -> dict[str, Any]:
+        """A resource's incremental state, or a scratch dict for a stateless backfill."""
+        if self.window.stateless:
+            return {}
+        return dlt.current.resource_state(table.name).setdefault(key, {})
+
+    def _table(self, table: rs.RawTable, records: list[Record], company_id: str) -> pa.Table:
+        return convert.records_to_table(table, self.connection.name, records, company_id)
+
+    def companies(self) -> Iterator[pa.Table]:
+        companies = self.catalog.companies()
+        self.run.tracker("companies").add_rows(len(companies))
+        yield convert.records_to_table(rs.COMPANIES, self.connection.name, companies)
+
+    def snapshot(self, table: rs.RawTable, kind: str) -> Iterator[pa.Table]:
+        """A full snapshot; ids are kept so the pipeline can mark vanished records."""
+        progress = self.run.tracker(table.name)
+        for company in self.catalog.companies():
+            records = self.catalog.tree(company["id"], kind)
+            if records is None:
+                continue
+            self.run.snapshots[(table.name, company["id"])] = {r["id"] for r in records}
+            progress.add_rows(len(records))
+            yield self._table(table, records, company["id"])
+
+    def _per_company(
+        self, table: rs.RawTable, fetch: Callable[[str], list[Record]]
+    ) -> Iterator[pa.Table]:
+        progress = self.run.tracker(table.name)
+        for company in self.catalog.companies():
+            try:
+                records = fetch(company["id"])
+            except (Forbidden, NotFound) as exc:
+                self.run.failures.append(f"{table.name} of company {company['id']}: {exc}")
+                continue
+            progress.add_rows(len(records))
+            if records:
+                yield self._table(table, records, company["id"])
+
+    def priorities(self) -> Iterator[pa.Table]:
+        yield from self._per_company(
+            rs.WORK_ORDER_PRIORITIES,
+            lambda cid: self.client.get(f"/companies/{cid}/workorders/priorities") or [],
+        )
+
+    def categories(self) -> Iterator[pa.Table]:
+        yield from self._per_company(
+            rs.WORK_ORDER_CATEGORIES,
+            lambda cid: self.client.paginate(f"/companies/{cid}/workorders/categories"),
+        )
+
+    def _windowed(
+        self, table: rs.RawTable, fetch: Callable[[str, datetime, datetime], list[Record]]
+    ) -> Iterator[pa.Table]:
+        """Records changed in [committed end - lookback, now), per company."""
+        ends: dict[str, str] = self._state(table, "windows")
+
+        def fetch_and_commit(cid: str) -> list[Record]:
+            begin = self.window.begin(ends.get(cid))
+            records = fetch(cid, begin, self.window.now)
+            ends[cid] = iso(self.window.now)
+            return records
+
+        yield from self._per_company(table, fetch_and_commit)
+
+    def work_orders(self) -> Iterator[pa.Table]:
+        def fetch(cid: str, begin: datetime, end: datetime) -> list[Record]:
+            params = {"filter": "updatedAt", "start_date": iso(begin), "end_date": iso(end)}
+            path = f"/companies/{cid}/workorders"
+            live = self.client.paginate(path, {**params, "deleted": "false"})
+            deleted = self.client.paginate(path, {**params, "deleted": "true"})
+            return live + deleted
+
+        yield from self._windowed(rs.WORK_ORDERS, fetch)
+
+    def events(self) -> Iterator[pa.Table]:
+        def fetch(cid: str, begin: datetime, end: datetime) -> list[Record]:
+            params = {"createdAtStart": iso(begin), "createdAtEnd": iso(end)}
+            return self.client.paginate(f"/companies/{cid}/events", params)
+
+        yield from self._windowed(rs.EVENTS, fetch)
+
+    def insights(self) -> Iterator[pa.Table]:
+        """Insights by reference date, each with its status from the detail endpoint.
+
+        An insight's status moves after creation (pending -> inspection -> checked), so
+        insights not yet checked are kept in state and their detail re-read every sync.
+        """
+        still_open: dict[str, list[str]] = self._state(rs.INSIGHTS, "open")
+
+        def fetch(cid: str, begin: datetime, end: datetime) -> list[Record]:
+            params = {
+                "referenceDateStart": iso(begin),
+                "referenceDateEnd": iso(end),
+                "sort": "createdAtAsc",
+            }
+            listed = self.client.paginate(f"/companies/{cid}/insights", params)
+            ids = list(dict.fromkeys([r["id"] for r in listed] + still_open.get(cid, [])))
+            details = self._insight_details(cid, ids)
+            still_open[cid] = [d["id"] for d in details if d.get("status") != FINAL_INSIGHT_STATUS]
+            return details
+
+        yield from self._windowed(rs.INSIGHTS, fetch)
+
+    def _insight_details(self, company_id: str, ids: list[str]) -> list[Record]:
+        def detail(insight_id: str) -> Record | None:
+            try:
+                return self.client.get(f"/insights/{insight_id}", **{"x-company-id": company_id})
+            except NotFound:
+                return None
+
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return [d for d in pool.map(detail, ids) if d is not None]
+
+    def telemetry(self, table: rs.RawTable) -> Iterator[pa.Table]:
+        streams = self._streams(table)
+        state: dict[str, str] = self._state(table, "windows")
+        yield from fetch_streams(
+            self.client,
+            streams,
+            self.window,
+            state,
+            progress=self.run.tracker(table.name, len(streams)),
+            failures=self.run.failures,
+            concurrency=self.concurrency,
+        )
+
+    def _streams(self, table: rs.RawTable) -> list[Stream]:
+        sensor_type, series = _TELEMETRY_SERIES[table.name]
+        return [
+            Stream(
+                key=f"{asset['id']}/{suffix}",
+                path=f"/assets/{asset['id']}/{suffix}",
+                to_table=partial(
+                    to_table, self.connection.name, asset["id"], asset["companyId"], **kw
+                ),
+            )
+            for asset in self.catalog.components(sensor_type)
+            for suffix, to_table, kw in series
+        ]
+
+
+# table -> (sensor type, [(path suffix under /assets/{id}, converter, converter kwargs)])
+_TELEMETRY_SERIES: dict[
+    str, tuple[str, list[tuple[str, Callable[..., pa.Table], dict[str, str]]]]
+] = {
+    rs.VIBRATION_SAMPLES.name: ("vibration", [("vibration", convert.vibration_table, {})]),
+    rs.RPM_SAMPLES.name: ("vibration", [("vibration/rotation", convert.rpm_table, {})]),
+    rs.ENERGY_SAMPLES.name: (
+        "energy",
+        [(f"energy/{q}", convert.energy_table, {"quantity": q}) for q in rs.ENERGY_QUANTITIES],
+    ),
+    rs.ENERGY_CONSUMPTION.name: (
+        "energy",
+        [("energy/consumption", convert.consumption_table, {})],
+    ),
+}

@@ -1,0 +1,111 @@
+"""Helpers for connector tests: a synced warehouse compared with the simulator's truth."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from sources import raw_schema as rs
+from sources.client import RetryPolicy, TractianClient
+from sources.connections import Connection
+
+# Fast retries: the tests exercise the retry paths, not the production delays.
+FAST_RETRY = RetryPolicy(backoff_base_s=0.01, backoff_max_s=0.05, max_attempts=8)
+
+
+def connection_for(sim, token_name: str = "all", name: str = "plant") -> Connection:
+    return Connection(name=name, base_url=sim.base_url, token=sim.tokens[token_name])
+
+
+def fast_client(
+    connection: Connection, read_timeout_s: float = 5.0, page_limit: int = 10
+) -> TractianClient:
+    """Fast retries and small pages, so paging and retry paths run on small companies."""
+    return TractianClient(
+        connection.base_url,
+        connection.token,
+        retry=FAST_RETRY,
+        connect_timeout_s=2.0,
+        read_timeout_s=read_timeout_s,
+        page_limit=page_limit,
+    )
+
+
+def raw_rows(db_path: Path, table: str, connection_name: str | None = None) -> pa.Table:
+    """A raw table as loaded, without dlt's columns, sorted by its key."""
+    spec = rs.RAW_TABLES[table]
+    where = f"WHERE connection_name = '{connection_name}'" if connection_name else ""
+    key = ", ".join(k for k in spec.primary_key)
+    with duckdb.connect(str(db_path), read_only=True) as conn:
+        exists = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_name = ?",
+            [rs.DATASET, table],
+        ).fetchall()[0][0]
+        if not exists:
+            return spec.schema.empty_table()
+        columns = ", ".join(f'"{f.name}"' for f in spec.schema)
+        return (
+            conn.sql(f"SELECT {columns} FROM {rs.DATASET}.{table} {where} ORDER BY {key}")
+            .arrow()
+            .read_all()
+        )
+
+
+def without_connection(table: pa.Table) -> pa.Table:
+    return (
+        table.drop_columns(["connection_name"])
+        if "connection_name" in table.column_names
+        else table
+    )
+
+
+def sorted_by_key(table: pa.Table, name: str) -> pa.Table:
+    keys = [k for k in rs.RAW_TABLES[name].primary_key if k != "connection_name"]
+    return table.sort_by([(k, "ascending") for k in keys])
+
+
+def assert_matches_truth(
+    db_path: Path,
+    truth: dict[str, pa.Table],
+    connection_name: str,
+    ignore_asset: str | None = None,
+) -> None:
+    """Every raw table equals the simulator's ground truth: same keys, same values, once.
+
+    `ignore_asset`: telemetry of an asset removed from the API, which the warehouse keeps
+    but ground truth (what the API serves now) no longer has.
+    """
+    for name, expected in truth.items():
+        loaded = without_connection(raw_rows(db_path, name, connection_name))
+        if ignore_asset and rs.RAW_TABLES[name].telemetry:
+            loaded = loaded.filter(pc.field("asset_id") != ignore_asset)
+        if "missing_since" in loaded.column_names:
+            loaded = loaded.drop_columns(["missing_since"])
+            expected = expected.drop_columns(["missing_since"])
+        keys = [k for k in rs.RAW_TABLES[name].primary_key if k != "connection_name"]
+        key_rows = loaded.select(keys).to_pylist()
+        assert len(key_rows) == len({tuple(r.values()) for r in key_rows}), (
+            f"{name}: duplicate keys"
+        )
+        loaded, expected = sorted_by_key(loaded, name), sorted_by_key(expected, name)
+        assert loaded.num_rows == expected.num_rows, (
+            f"{name}: {loaded.num_rows} rows loaded, ground truth has {expected.num_rows}"
+        )
+        for column in expected.column_names:
+            got = loaded.column(column).cast(expected.schema.field(column).type)
+            want = expected.column(column)
+            if not got.equals(want):
+                diffs = [
+                    (i, g, w)
+                    for i, (g, w) in enumerate(zip(got.to_pylist(), want.to_pylist(), strict=True))
+                    if g != w
+                ]
+                pytest.fail(f"{name}.{column}: {len(diffs)} values differ, first {diffs[:3]}")
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)

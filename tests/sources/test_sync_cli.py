@@ -1,0 +1,119 @@
+"""`tractian-elt sync` as a user runs it: exit codes, kill -9 recovery, no leaked token."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from sources.simulator import SimConfig, Simulator
+from tests.sources.conftest import assert_matches_truth, utc
+
+NOW = utc(2026, 11, 20, 12, 0)
+START = NOW - timedelta(days=2)
+
+
+@pytest.fixture
+def sim():
+    with Simulator(SimConfig(seed=3, days=2), now=NOW) as simulator:
+        yield simulator
+
+
+def cli(sim, db: Path, token: str, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "orchestration.cli",
+        "sync",
+        "--base-url",
+        sim.base_url,
+        "--db",
+        str(db),
+        "--start",
+        START.isoformat(),
+        "--no-transform",
+        *extra,
+    ]
+
+
+def env_with(token: str, home: Path) -> dict[str, str]:
+    # A private HOME keeps dlt's global files inside the test's directory; quick retries.
+    return {
+        **os.environ,
+        "TRACTIAN_API_TOKEN": token,
+        "HOME": str(home),
+        "DLT_DATA_DIR": str(home),
+        "SOURCES__TRACTIAN__BACKOFF_BASE_S": "0.01",
+        "SOURCES__TRACTIAN__BACKOFF_MAX_S": "0.05",
+    }
+
+
+def all_truth(sim):
+    return sim.ground_truth([c["id"] for c in sim.world.companies], START)
+
+
+def test_given_kill_9_mid_extract_or_mid_load_when_rerun_then_ground_truth(sim, tmp_path):
+    db = tmp_path / "warehouse" / "tractian.duckdb"
+    token = sim.tokens["all"]
+    env = env_with(token, tmp_path)
+    sim.set_fault("slow", rate=0.02, seconds=0.3, count=1000)  # stretch the sync out
+
+    victim = subprocess.Popen(cli(sim, db, token), env=env, start_new_session=True)
+    _wait_for(lambda: sim.stats()["requests"] > 200, victim)
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    sim.clear_faults()
+
+    normalized = db.parent / ".dlt_pipelines" / "tractian_default" / "normalize"
+    victim = subprocess.Popen(cli(sim, db, token), env=env, start_new_session=True)
+    _wait_for(lambda: any(normalized.rglob("*.parquet")) if normalized.exists() else False, victim)
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+
+    done = subprocess.run(cli(sim, db, token, "--quiet"), env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert_matches_truth(db, all_truth(sim), "default")
+
+
+def _wait_for(condition, process, timeout_s=60.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if process.poll() is not None:
+            return  # finished before the kill point: the rerun must still be exact
+        time.sleep(0.02)
+    raise AssertionError("sync never reached the kill point")
+
+
+def test_exit_codes_and_the_token_never_leaks(sim, tmp_path):
+    db = tmp_path / "warehouse" / "tractian.duckdb"
+    token = sim.tokens["all"]
+    env = env_with(token, tmp_path)
+
+    ok = subprocess.run(cli(sim, db, token), env=env, capture_output=True, text=True)
+    sim.set_fault("server_errors", route="consumption", rate=1.0)
+    failed = subprocess.run(cli(sim, db, token), env=env, capture_output=True, text=True)
+    sim.clear_faults()
+    sim.set_fault("reauthorization_required", token="all")
+    reauth = subprocess.run(cli(sim, db, token), env=env, capture_output=True, text=True)
+    sim.clear_faults()
+    no_token = subprocess.run(
+        cli(sim, db, token), env={**env, "TRACTIAN_API_TOKEN": ""}, capture_output=True, text=True
+    )
+
+    assert ok.returncode == 0, ok.stderr
+    assert failed.returncode == 1
+    assert reauth.returncode == 3
+    assert "'default'" in reauth.stderr
+    assert "reauthorize" in reauth.stderr
+    assert no_token.returncode == 1
+    assert "TRACTIAN_API_TOKEN" in no_token.stderr
+    outputs = [p.stdout + p.stderr for p in (ok, failed, reauth, no_token)]
+    assert not any(token in text for text in outputs)
+    leaked = [p for p in tmp_path.rglob("*") if p.is_file() and token.encode() in p.read_bytes()]
+    assert leaked == []

@@ -9,6 +9,7 @@ wrong raises `SignatureError`, never `ValueError` or a decoding error.
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import time
@@ -21,8 +22,12 @@ class SignatureError(Exception):
     """The request is not a correctly signed, current Standard Webhooks message."""
 
 
+@functools.lru_cache(maxsize=32)
 def decode_secret(secret: str) -> bytes:
-    """The HMAC key of a `whsec_<base64>` secret (the prefix is optional)."""
+    """The HMAC key of a `whsec_<base64>` secret (the prefix is optional).
+
+    Cached: a receiver decodes the same few secrets for every request.
+    """
     encoded = secret.removeprefix(SECRET_PREFIX)
     try:
         key = base64.b64decode(encoded, validate=True)
@@ -69,13 +74,18 @@ def verify(
     raw_sigs = headers.get("webhook-signature")
     if not msg_id or not raw_ts or not raw_sigs:
         raise SignatureError("missing webhook-id, webhook-timestamp or webhook-signature header")
-    if not raw_ts.isascii() or not raw_ts.isdigit():
+    # Bounded length: int() of a huge digit string raises ValueError, not SignatureError.
+    if not raw_ts.isascii() or not raw_ts.isdigit() or len(raw_ts) > 12:
         raise SignatureError("webhook-timestamp is not a Unix time in seconds")
     timestamp = int(raw_ts)
     current = time.time() if now is None else now
     if abs(current - timestamp) > tolerance_seconds:
         raise SignatureError("webhook-timestamp is outside the tolerance window")
-    payload = f"{msg_id}.{timestamp}.".encode() + body
+    try:
+        payload = f"{msg_id}.{timestamp}.".encode() + body
+    except UnicodeEncodeError:
+        # HTTP servers decode header bytes that are not UTF-8 to lone surrogates.
+        raise SignatureError("webhook-id is not valid UTF-8") from None
     offered = []
     for part in raw_sigs.split(" "):
         version, _, encoded = part.partition(",")

@@ -1,0 +1,63 @@
+"""`tractian-elt transform [--db PATH] [--full]`: build clean tables, marts, read copy.
+
+Prints the run's summary; exit code 0 on success, 1 on a failure (named in one line).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_DB = Path("warehouse/tractian.duckdb")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "transform",
+        help="build clean tables, quarantine and marts from the raw tables, publish the read copy",
+        description=__doc__,
+    )
+    parser.add_argument(
+        "--db", type=Path, default=DEFAULT_DB, help=f"warehouse (default {DEFAULT_DB})"
+    )
+    parser.add_argument(
+        "--full", action="store_true", help="rebuild everything, not just what changed"
+    )
+    parser.add_argument(
+        "--read-copy", type=Path, default=None, help="read copy path (default <db>_read.duckdb)"
+    )
+    parser.add_argument("--no-read-copy", action="store_true", help="do not publish the read copy")
+    parser.add_argument(
+        "--iso-config",
+        type=Path,
+        default=None,
+        help="per-asset ISO class CSV (else $TRACTIAN_ISO_CONFIG)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from transforms.iso import IsoConfigError
+    from transforms.models import TableValidationError
+    from transforms.run import transform
+    from transforms.warehouse import RawTableError
+
+    if not args.db.exists():
+        print(
+            f"transform: no warehouse at {args.db} (run `tractian-elt sync` first)", file=sys.stderr
+        )
+        return 1
+    try:
+        report = transform(
+            args.db,
+            full=args.full,
+            read_copy=args.read_copy,
+            publish=not args.no_read_copy,
+            iso_config=args.iso_config,
+        )
+    except (TableValidationError, IsoConfigError, RawTableError, duckdb.Error, OSError) as exc:
+        print(f"transform failed: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0

@@ -1,0 +1,196 @@
+"""What a run has to rebuild: the loads it has not seen and the partitions they touched.
+
+Processed load ids are kept in `clean._transform_loads` (a set, not a watermark: a
+pending load package of one connection can land after a newer load of another). The
+partitions to rebuild for a telemetry table are the (asset_id, UTC day) pairs of its raw
+rows carrying a new `_dlt_load_id` (late samples and re-read or edited ones alike),
+widened by `widen_for_assets` to every partition of an asset whose standing changed
+(it joined or left clean.dim_asset, or its ISO zone limits changed). A full run, or a
+first run, or a run after the transforms' table layout changed, rebuilds everything.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+import polars as pl
+
+from transforms.raw import LOAD_ID, RAW_TABLES, TELEMETRY_TABLES, RawTable
+from transforms.tables import LOADS, RUNS
+from transforms.warehouse import day_number, fetch, raw_columns, registered, table_exists
+
+# Bump when a table's layout or a rule changes: the next run then rebuilds everything.
+TRANSFORM_VERSION = 1
+
+
+@dataclass
+class Plan:
+    """One run's work. `partitions[raw telemetry table]` is None when rebuilt whole."""
+
+    run_id: int
+    started_at: datetime
+    full: bool
+    loads: list[str]
+    new_loads: list[str]
+    iso_digest: str
+    previous_run_id: int | None
+    iso_changed: bool = False
+    partitions: dict[str, pl.DataFrame | None] = field(default_factory=dict)
+
+    @property
+    def latest_load_at(self) -> datetime | None:
+        """The time the latest load started."""
+        times = [t for t in (_load_time(load) for load in self.loads) if t is not None]
+        return max(times, default=None)
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.full and not self.new_loads and not self.iso_changed
+
+    def rebuilt_partitions(self) -> int | None:
+        """Partitions rebuilt over all telemetry tables; None on a full run."""
+        if self.full:
+            return None
+        return sum(p.height for p in self.partitions.values() if p is not None)
+
+
+def _load_time(load_id: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(load_id), tz=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def last_run(conn: duckdb.DuckDBPyConnection) -> dict | None:
+    if not table_exists(conn, RUNS):
+        return None
+    frame = fetch(conn, f"SELECT * FROM {RUNS} ORDER BY run_id DESC LIMIT 1")
+    return frame.row(0, named=True) if frame.height else None
+
+
+def _present_tables(conn: duckdb.DuckDBPyConnection) -> list[tuple[RawTable, set[str]]]:
+    present = []
+    for table in RAW_TABLES.values():
+        columns = raw_columns(conn, table)
+        if columns is not None:
+            present.append((table, columns))
+    return present
+
+
+def raw_load_ids(conn: duckdb.DuckDBPyConnection) -> tuple[list[str], bool]:
+    """(every load id in the raw tables, whether every raw table has a load id column)."""
+    present = _present_tables(conn)
+    with_ids = [t for t, columns in present if LOAD_ID in columns]
+    if not with_ids:
+        return [], not present
+    union = " UNION ".join(f"SELECT DISTINCT {LOAD_ID} FROM {t.qualified}" for t in with_ids)
+    rows = conn.sql(f"SELECT {LOAD_ID} FROM ({union}) WHERE {LOAD_ID} IS NOT NULL ORDER BY 1")
+    return [r[0] for r in rows.fetchall()], len(with_ids) == len(present)
+
+
+def plan_run(
+    conn: duckdb.DuckDBPyConnection, *, full: bool, iso_digest: str, outputs_current: bool
+) -> Plan:
+    """Decide what this run rebuilds (see the module docstring)."""
+    last = last_run(conn)
+    loads, all_have_ids = raw_load_ids(conn)
+    full = (
+        full
+        or last is None
+        or last["transform_version"] != TRANSFORM_VERSION
+        or not all_have_ids
+        or not outputs_current
+    )
+    processed = (
+        set() if full else {r[0] for r in conn.sql(f"SELECT load_id FROM {LOADS}").fetchall()}
+    )
+    plan = Plan(
+        run_id=(last["run_id"] + 1) if last else 1,
+        started_at=datetime.now(UTC),
+        full=full,
+        loads=loads,
+        new_loads=[load for load in loads if load not in processed],
+        iso_digest=iso_digest,
+        previous_run_id=last["run_id"] if last else None,
+    )
+    plan.iso_changed = not full and last["iso_config_digest"] != iso_digest
+    for table in TELEMETRY_TABLES:
+        plan.partitions[table.name] = (
+            None if full else touched_by_loads(conn, table, plan.new_loads)
+        )
+    return plan
+
+
+def _distinct_partitions(
+    conn: duckdb.DuckDBPyConnection, table: RawTable, where: str, **frames: pl.DataFrame
+) -> pl.DataFrame:
+    empty = pl.DataFrame(schema={"asset_id": pl.String, "day": pl.Date})
+    if raw_columns(conn, table) is None:
+        return empty
+    sql = (
+        f"SELECT DISTINCT asset_id, {day_number('sampled_at')} AS day_number "
+        f"FROM {table.qualified} WHERE {where}"
+    )
+    with registered(conn, **frames):
+        found = fetch(conn, sql)
+    days = found.select("asset_id", pl.col("day_number").cast(pl.Int32).cast(pl.Date).alias("day"))
+    return pl.concat([empty, days])
+
+
+def touched_by_loads(
+    conn: duckdb.DuckDBPyConnection, table: RawTable, load_ids: list[str]
+) -> pl.DataFrame:
+    """(asset_id, day) partitions of `table` holding rows from `load_ids`."""
+    loads = pl.DataFrame({"load_id": load_ids}, schema={"load_id": pl.String})
+    return _distinct_partitions(
+        conn, table, f"{LOAD_ID} IN (SELECT load_id FROM _loads)", _loads=loads
+    )
+
+
+def widen_for_assets(
+    conn: duckdb.DuckDBPyConnection, plan: Plan, table: RawTable, asset_ids: pl.Series
+) -> None:
+    """Add every partition of `asset_ids` in `table` to the plan (no-op on a full run)."""
+    current = plan.partitions[table.name]
+    if current is None or asset_ids.is_empty():
+        return
+    assets = pl.DataFrame({"asset_id": asset_ids}, schema={"asset_id": pl.String})
+    extra = _distinct_partitions(
+        conn, table, "asset_id IN (SELECT asset_id FROM _assets)", _assets=assets
+    )
+    plan.partitions[table.name] = pl.concat([current, extra]).unique().sort("asset_id", "day")
+
+
+def record_run(
+    conn: duckdb.DuckDBPyConnection, plan: Plan, finished_at: datetime, as_of: datetime | None
+) -> None:
+    """Append the run to clean._transform_runs and mark its loads processed."""
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {RUNS} (run_id BIGINT, started_at TIMESTAMPTZ, "
+        "finished_at TIMESTAMPTZ, full_rebuild BOOLEAN, transform_version INTEGER, "
+        "iso_config_digest VARCHAR, as_of TIMESTAMPTZ, new_loads INTEGER, "
+        "rebuilt_partitions BIGINT)"
+    )
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {LOADS} (load_id VARCHAR, run_id BIGINT)")
+    conn.execute(
+        f"INSERT INTO {RUNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            plan.run_id,
+            plan.started_at,
+            finished_at,
+            plan.full,
+            TRANSFORM_VERSION,
+            plan.iso_digest,
+            as_of,
+            len(plan.new_loads),
+            plan.rebuilt_partitions(),
+        ],
+    )
+    if plan.full:
+        conn.execute(f"DELETE FROM {LOADS}")
+    loads = pl.DataFrame(
+        {"load_id": plan.new_loads, "run_id": [plan.run_id] * len(plan.new_loads)},
+        schema={"load_id": pl.String, "run_id": pl.Int64},
+    )
+    with registered(conn, _new_loads=loads):
+        conn.execute(f"INSERT INTO {LOADS} SELECT load_id, run_id FROM _new_loads")

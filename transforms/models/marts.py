@@ -1,0 +1,99 @@
+"""pandera models of the daily aggregates (schema clean) and of the marts."""
+
+import pandera.polars as pa
+import polars as pl
+
+from transforms.iso import ZONES
+from transforms.models.clean import UTC
+
+
+class AggVibrationDaily(pa.DataFrameModel):
+    """One component-day of clean vibration samples; the marts add the day's edges."""
+
+    asset_id: str
+    day: pl.Date
+    samples: int = pa.Field(ge=1)
+    powered_samples: int = pa.Field(ge=0)
+    powered_seconds_between: float = pa.Field(ge=0)
+    largest_gap_between_s: float = pa.Field(ge=0, nullable=True)
+    first_sampled_at: UTC
+    first_powered: bool
+    last_sampled_at: UTC
+    last_powered: bool
+    vel_rms_p95_mm_s: float = pa.Field(ge=0, nullable=True)
+    vel_rms_max_mm_s: float = pa.Field(ge=0, nullable=True)
+    temperature_max_c: float = pa.Field(nullable=True)
+
+    class Config:
+        strict = True
+        unique = ("asset_id", "day")
+
+
+class AggEnergyDaily(pa.DataFrameModel):
+    """One component-day of clean energy samples (a sample: a distinct sampled_at)."""
+
+    asset_id: str
+    day: pl.Date
+    samples: int = pa.Field(ge=1)
+    largest_gap_between_s: float = pa.Field(ge=0, nullable=True)
+    first_sampled_at: UTC
+    last_sampled_at: UTC
+
+    class Config:
+        strict = True
+        unique = ("asset_id", "day")
+
+
+class AssetHealthDaily(pa.DataFrameModel):
+    asset_id: str
+    day: pl.Date
+    samples: int = pa.Field(ge=0)
+    expected_samples: float = pa.Field(ge=0)
+    completeness: float = pa.Field(ge=0, le=1, nullable=True)
+    powered_hours: float = pa.Field(ge=0, le=24)
+    vel_rms_p95_mm_s: float = pa.Field(ge=0, nullable=True)
+    vel_rms_max_mm_s: float = pa.Field(ge=0, nullable=True)
+    worst_zone: str = pa.Field(isin=ZONES, nullable=True)
+    temperature_max_c: float = pa.Field(nullable=True)
+    open_insights: int = pa.Field(ge=0)
+
+    class Config:
+        strict = True
+        unique = ("asset_id", "day")
+
+
+class SensorHealthDaily(pa.DataFrameModel):
+    asset_id: str
+    day: pl.Date
+    sensor_type: str = pa.Field(isin=["vibration", "energy"])
+    samples: int = pa.Field(ge=0)
+    expected_samples: float = pa.Field(ge=0)
+    completeness: float = pa.Field(ge=0, le=1, nullable=True)
+    last_seen_at: UTC = pa.Field(nullable=True)
+    largest_gap_hours: float = pa.Field(ge=0, le=24)
+    offline_over_5h: bool
+    out_of_range_count: int = pa.Field(ge=0)
+
+    class Config:
+        strict = True
+        unique = ("asset_id", "day")
+
+
+class MaintenanceKpisMonthly(pa.DataFrameModel):
+    asset_id: str
+    month: pl.Date
+    failures: int = pa.Field(ge=0)
+    failure_events: int = pa.Field(ge=0)
+    repairs: int = pa.Field(ge=0)
+    repair_hours: float = pa.Field(ge=0, nullable=True)
+    operating_hours: float = pa.Field(ge=0, nullable=True)
+    mtbf_hours: float = pa.Field(ge=0, nullable=True)
+    mttr_hours: float = pa.Field(ge=0, nullable=True)
+    availability: float = pa.Field(ge=0, le=1, nullable=True)
+    work_orders: int = pa.Field(ge=0)
+    preventive_work_orders: int = pa.Field(ge=0)
+    preventive_share: float = pa.Field(ge=0, le=1, nullable=True)
+
+    class Config:
+        strict = True
+        unique = ("asset_id", "month")

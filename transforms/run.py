@@ -1,0 +1,203 @@
+"""One transform run: raw tables -> clean, quarantine, marts, then the read copy.
+
+    from transforms.run import transform
+    report = transform(Path("warehouse/tractian.duckdb"))          # incremental
+    report = transform(Path("warehouse/tractian.duckdb"), full=True)
+
+Every change a run makes to the warehouse's tables is committed by one transaction: a
+failure (bad data that slips past the rules, a crash) leaves the previous state intact,
+and the loads it did not finish are picked up by the next run. (A full rebuild first
+builds the big telemetry tables as stage tables, which that transaction swaps in.) The
+read copy is published after the commit.
+"""
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from transforms import iso
+from transforms.build import Dimensions, build_records, compute_dimensions, write_dimensions
+from transforms.build_marts import build_marts
+from transforms.build_telemetry import (
+    STEPS,
+    drop_stages,
+    rebuild_partitions,
+    stage,
+    swap_in_stage,
+)
+from transforms.incremental import Plan, last_run, plan_run, record_run, widen_for_assets
+from transforms.models import MODELS, table_schema
+from transforms.publish import Changes, default_read_copy, publish_read_copy, read_copy_run_id
+from transforms.telemetry import Context
+from transforms.warehouse import connect, ensure_schemas
+
+
+@dataclass
+class TransformReport:
+    """What a run did. `rebuilt_partitions` is None on a full rebuild; `as_of` is the
+    marts' "now" (the latest clean sample, capped at the latest load)."""
+
+    run_id: int | None
+    full: bool
+    up_to_date: bool
+    new_loads: int
+    rebuilt_partitions: int | None
+    rows: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, dict[str, int]] = field(default_factory=dict)
+    as_of: datetime | None = None
+    read_copy: Path | None = None
+    duration_s: float = 0.0
+
+    def summary(self) -> str:
+        """A few human-readable lines for the CLI."""
+        if self.up_to_date:
+            head = f"transform: up to date (run {self.run_id}), no new load"
+        else:
+            scope = "full rebuild" if self.full else f"{self.rebuilt_partitions} partitions"
+            head = f"transform run {self.run_id}: {self.new_loads} new loads, {scope}"
+        lines = [f"{head}, {self.duration_s:.1f}s"]
+        lines += [f"  {name}: {count} rows" for name, count in self.rows.items()]
+        for raw, rules in self.quarantined.items():
+            detail = ", ".join(f"{rule} {n}" for rule, n in sorted(rules.items()))
+            lines.append(f"  quarantine.{raw}: {detail}")
+        if self.read_copy:
+            lines.append(f"  read copy: {self.read_copy}")
+        return "\n".join(lines)
+
+
+def _outputs_current(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Every table exists with the columns its model has now (else: rebuild everything)."""
+    stored: dict[str, list[str]] = {}
+    rows = conn.sql(
+        "SELECT schema_name || '.' || table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() ORDER BY column_index"
+    ).fetchall()
+    for table, column in rows:
+        stored.setdefault(table, []).append(column)
+    return all(stored.get(name) == list(table_schema(name)) for name in MODELS)
+
+
+def _prepare(
+    conn: duckdb.DuckDBPyConnection, plan: Plan, overrides: pl.DataFrame
+) -> tuple[Dimensions, Context]:
+    """Before the transaction: dimensions, widened partitions, staged telemetry (full)."""
+    ensure_schemas(conn)
+    drop_stages(conn)
+    dimensions = compute_dimensions(conn, plan, overrides)
+    ctx = Context(dimensions.asset_ids, dimensions.iso_limits, plan.started_at)
+    for raw_name, step in STEPS.items():
+        widen_for_assets(conn, plan, step.raw, dimensions.changed_assets)
+        if raw_name == "vibration_samples":
+            widen_for_assets(conn, plan, step.raw, dimensions.changed_limits)
+        if plan.partitions[raw_name] is None:
+            stage(conn, step, ctx)
+    return dimensions, ctx
+
+
+def _apply(
+    conn: duckdb.DuckDBPyConnection, plan: Plan, dimensions: Dimensions, ctx: Context
+) -> Changes:
+    """Inside the transaction: write everything and record the run."""
+    write_dimensions(conn, dimensions)
+    partitions = {}
+    for raw_name, step in STEPS.items():
+        parts = plan.partitions[raw_name]
+        if parts is None:
+            swap_in_stage(conn, step)
+        else:
+            rebuild_partitions(conn, step, parts, ctx)
+            partitions |= dict.fromkeys(step.outputs, parts)
+    build_records(conn, plan, dimensions)
+    as_of = build_marts(conn, plan.latest_load_at)
+    record_run(conn, plan, datetime.now(UTC), as_of)
+    return Changes(plan.run_id, None if plan.full else plan.previous_run_id, partitions)
+
+
+def _counts(conn: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    rows = {
+        name: conn.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+        for name in MODELS
+        if not name.startswith("quarantine.")
+    }
+    quarantined: dict[str, dict[str, int]] = {}
+    for name in MODELS:
+        if name.startswith("quarantine."):
+            by_rule = conn.sql(f"SELECT rule, count(*) FROM {name} GROUP BY rule").fetchall()
+            if by_rule:
+                quarantined[name.split(".", 1)[1]] = dict(by_rule)
+    return rows, quarantined
+
+
+def transform(
+    db_path: Path,
+    *,
+    full: bool = False,
+    read_copy: Path | None = None,
+    publish: bool = True,
+    iso_config: Path | None = None,
+) -> TransformReport:
+    """Bring clean, quarantine and marts up to date with the raw tables of `db_path`.
+
+    Incremental unless `full` (or nothing was built yet). `read_copy` defaults to
+    `<db stem>_read.duckdb` beside the warehouse; `publish=False` skips it.
+    `iso_config` (else env TRACTIAN_ISO_CONFIG) is the per-asset ISO class CSV.
+    """
+    started = time.monotonic()
+    config_path = iso_config or (Path(p) if (p := os.environ.get(iso.CONFIG_ENV)) else None)
+    overrides = iso.read_overrides(config_path)
+    target = (read_copy or default_read_copy(db_path)) if publish else None
+    conn = connect(db_path)
+    try:
+        digest = iso.overrides_digest(overrides)
+        plan = plan_run(conn, full=full, iso_digest=digest, outputs_current=_outputs_current(conn))
+        if plan.nothing_to_do:
+            _republish_if_stale(conn, plan, target)
+        else:
+            _commit(conn, plan, overrides, target)
+        rows, quarantined = _counts(conn)
+        last = last_run(conn)
+    finally:
+        conn.close()
+    return TransformReport(
+        run_id=plan.previous_run_id if plan.nothing_to_do else plan.run_id,
+        full=plan.full,
+        up_to_date=plan.nothing_to_do,
+        new_loads=len(plan.new_loads),
+        rebuilt_partitions=plan.rebuilt_partitions(),
+        rows=rows,
+        quarantined=quarantined,
+        as_of=last["as_of"] if last else None,
+        read_copy=target,
+        duration_s=time.monotonic() - started,
+    )
+
+
+def _commit(
+    conn: duckdb.DuckDBPyConnection, plan: Plan, overrides: pl.DataFrame, target: Path | None
+) -> None:
+    """Prepare, apply the plan in one transaction, then publish the read copy."""
+    try:
+        dimensions, ctx = _prepare(conn, plan, overrides)
+        conn.execute("BEGIN")
+        try:
+            changes = _apply(conn, plan, dimensions, ctx)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    except BaseException:
+        drop_stages(conn)
+        raise
+    if target is not None:
+        publish_read_copy(conn, target, changes)
+
+
+def _republish_if_stale(conn: duckdb.DuckDBPyConnection, plan: Plan, target: Path | None) -> None:
+    """Nothing new: publish only if the read copy is missing or behind the last run."""
+    if target is not None and read_copy_run_id(conn, target) != plan.previous_run_id:
+        publish_read_copy(conn, target)

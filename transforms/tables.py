@@ -1,0 +1,81 @@
+"""Names of the tables this layer writes, and how each one is rebuilt.
+
+Three schemas: `clean` (typed, deduplicated, validated tables and daily aggregates),
+`quarantine` (raw rows that failed a rule, one table per raw table, same name) and
+`marts` (answers for the reliability team). Telemetry tables are partitioned by
+(asset_id, UTC day): an incremental run deletes and re-inserts the partitions a sync
+touched; every other table is rebuilt whole on every run (they are small).
+"""
+
+from transforms.raw import RAW_TABLES, TELEMETRY_TABLES
+
+CLEAN = "clean"
+MARTS = "marts"
+QUARANTINE = "quarantine"
+SCHEMAS = (CLEAN, QUARANTINE, MARTS)
+
+DIM_COMPANY = "clean.dim_company"
+DIM_LOCATION = "clean.dim_location"
+DIM_ASSET = "clean.dim_asset"
+BRIDGE_ASSET_ANCESTOR = "clean.bridge_asset_ancestor"
+ASSET_ISO_CONFIG = "clean.asset_iso_config"
+DIM_PRIORITY = "clean.dim_work_order_priority"
+DIM_CATEGORY = "clean.dim_work_order_category"
+FCT_VIBRATION = "clean.fct_vibration"
+FCT_RPM = "clean.fct_rpm"
+FCT_ENERGY = "clean.fct_energy"
+FCT_ENERGY_CONSUMPTION = "clean.fct_energy_consumption"
+FCT_INSIGHT = "clean.fct_insight"
+FCT_EVENT = "clean.fct_event"
+FCT_WORK_ORDER = "clean.fct_work_order"
+AGG_VIBRATION_DAILY = "clean.agg_vibration_daily"
+AGG_ENERGY_DAILY = "clean.agg_energy_daily"
+ASSET_HEALTH_DAILY = "marts.asset_health_daily"
+SENSOR_HEALTH_DAILY = "marts.sensor_health_daily"
+MAINTENANCE_KPIS_MONTHLY = "marts.maintenance_kpis_monthly"
+
+# A full rebuild builds the telemetry tables under this suffix, then renames them.
+STAGE_SUFFIX = "__stage"
+
+# Run bookkeeping, kept next to the tables it describes.
+RUNS = "clean._transform_runs"
+LOADS = "clean._transform_loads"
+
+# raw table -> the clean fact built from it (telemetry) ...
+TELEMETRY_FACTS = {
+    "vibration_samples": FCT_VIBRATION,
+    "rpm_samples": FCT_RPM,
+    "energy_samples": FCT_ENERGY,
+    "energy_consumption": FCT_ENERGY_CONSUMPTION,
+}
+# ... and the daily aggregate built from that fact.
+DAILY_AGGREGATES = {
+    "vibration_samples": AGG_VIBRATION_DAILY,
+    "energy_samples": AGG_ENERGY_DAILY,
+}
+# raw table -> the clean table that holds its rows (every raw table has one).
+CLEAN_OF_RAW = {
+    "companies": DIM_COMPANY,
+    "locations": DIM_LOCATION,
+    "assets": DIM_ASSET,
+    **TELEMETRY_FACTS,
+    "insights": FCT_INSIGHT,
+    "events": FCT_EVENT,
+    "work_orders": FCT_WORK_ORDER,
+    "work_order_priorities": DIM_PRIORITY,
+    "work_order_categories": DIM_CATEGORY,
+}
+
+
+def quarantine_table(raw_name: str) -> str:
+    """The quarantine table of a raw table: same name, schema `quarantine`."""
+    return f"{QUARANTINE}.{raw_name}"
+
+
+# Partitioned tables -> the column whose UTC day, with asset_id, names the partition.
+PARTITION_COLUMN: dict[str, str] = {
+    **dict.fromkeys(TELEMETRY_FACTS.values(), "sampled_at"),
+    **{quarantine_table(t.name): "sampled_at" for t in TELEMETRY_TABLES},
+    **dict.fromkeys(DAILY_AGGREGATES.values(), "day"),
+}
+QUARANTINE_TABLES = tuple(quarantine_table(name) for name in RAW_TABLES)

@@ -1,0 +1,179 @@
+"""Telemetry facts: vibration, rpm, energy (long format) and energy consumption.
+
+Pure functions from a batch of deduplicated raw rows to (clean, quarantined) frames.
+Rules, in order (the first one broken names the row's `rule`):
+- every table: `unknown_asset` (asset not in clean.dim_asset), `timestamp_before_2000`,
+  `timestamp_in_future` (sampled_at later than its load's time + 1 day; forecast
+  consumption rows are exempt, they are about the future by design);
+- vibration: `temperature_out_of_range` (outside [-40, 200] °C, e.g. a disconnected
+  probe's -273.15), `negative_reading` (a negative RMS, peak, peak-to-peak or crest
+  factor; crest factors in dB are not checked: they can be negative);
+- rpm: `negative_reading`;
+- energy: `unknown_quantity`, `negative_reading` (current or voltage below 0),
+  `power_factor_out_of_range` (|PF| > 1), `dead_phase` (a voltage row with a phase at
+  0 V: the contract's "dead phase reads 0 V" is a sensor artefact, not a measurement);
+- consumption: `negative_reading`.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from transforms import iso
+from transforms.models import conform
+from transforms.models.clean import VIBRATION_COLUMNS
+from transforms.raw import (
+    ENERGY_PHASES,
+    ENERGY_STATS,
+    LOAD_ID,
+    PHASES_BY_QUANTITY,
+    RawTable,
+)
+from transforms.rules import (
+    DEAD_PHASE,
+    NEGATIVE_READING,
+    POWER_FACTOR_OUT_OF_RANGE,
+    TEMPERATURE_OUT_OF_RANGE,
+    TEMPERATURE_RANGE_C,
+    UNKNOWN_ASSET,
+    UNKNOWN_QUANTITY,
+    Rule,
+    impossible_time,
+    split,
+    unknown_reference,
+)
+from transforms.tables import FCT_ENERGY, FCT_ENERGY_CONSUMPTION, FCT_RPM, FCT_VIBRATION
+
+ENERGY_UNITS = {"current": "A", "voltage": "V", "active_power": "kW", "power_factor": None}
+_LINEAGE = ("company_id", "connection_name", LOAD_ID)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the telemetry rules need besides the rows themselves."""
+
+    known_assets: pl.Series
+    iso_limits: pl.DataFrame  # asset_id + iso.LIMIT_COLUMNS
+    quarantined_at: datetime
+
+
+def _any_below_zero(columns: list[str]) -> pl.Expr:
+    return pl.any_horizontal([pl.col(c) < 0 for c in columns]).fill_null(False)
+
+
+def _common_rules(ctx: Context) -> list[Rule]:
+    return [unknown_reference(UNKNOWN_ASSET, "asset_id", ctx.known_assets)]
+
+
+def _quarantine(frame: pl.DataFrame, table: RawTable) -> pl.DataFrame:
+    return frame.select(*table.columns, LOAD_ID, "rule", "rules", "quarantined_at")
+
+
+def build_vibration(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.DataFrame, ...]:
+    """(fct_vibration, quarantined) from raw vibration samples."""
+    low, high = TEMPERATURE_RANGE_C
+    temperature = pl.col("temperature")
+    rules = [
+        *_common_rules(ctx),
+        *impossible_time("sampled_at"),
+        Rule(TEMPERATURE_OUT_OF_RANGE, (temperature < low) | (temperature > high)),
+        Rule(NEGATIVE_READING, _any_below_zero(list(VIBRATION_COLUMNS))),
+    ]
+    clean, quarantined = split(raw, rules, ctx.quarantined_at)
+    vel_max = pl.max_horizontal("vel_rms_x_mm_s", "vel_rms_y_mm_s", "vel_rms_z_mm_s")
+    fact = (
+        clean.rename({"temperature": "temperature_c", **VIBRATION_COLUMNS})
+        .with_columns(vel_max.alias("vel_rms_max_mm_s"))
+        .join(ctx.iso_limits, on="asset_id", how="left")
+        .with_columns(iso.zone(pl.col("vel_rms_max_mm_s")).alias("iso_zone"))
+    )
+    return conform(FCT_VIBRATION, fact), _quarantine(quarantined, table)
+
+
+def build_rpm(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.DataFrame, ...]:
+    rules = [
+        *_common_rules(ctx),
+        *impossible_time("sampled_at"),
+        Rule(NEGATIVE_READING, pl.col("rpm") < 0),
+    ]
+    clean, quarantined = split(raw, rules, ctx.quarantined_at)
+    return conform(FCT_RPM, clean), _quarantine(quarantined, table)
+
+
+def _quantity_columns(quantity: str) -> list[str]:
+    return [f"{stat}_{phase}" for stat in ENERGY_STATS for phase in PHASES_BY_QUANTITY[quantity]]
+
+
+def _energy_rules(ctx: Context) -> list[Rule]:
+    quantity = pl.col("quantity")
+    current, voltage = _quantity_columns("current"), _quantity_columns("voltage")
+    power_factor = _quantity_columns("power_factor")
+    return [
+        *_common_rules(ctx),
+        Rule(UNKNOWN_QUANTITY, ~quantity.is_in(list(PHASES_BY_QUANTITY))),
+        *impossible_time("sampled_at"),
+        Rule(
+            NEGATIVE_READING,
+            ((quantity == "current") & _any_below_zero(current))
+            | ((quantity == "voltage") & _any_below_zero(voltage)),
+        ),
+        Rule(
+            POWER_FACTOR_OUT_OF_RANGE,
+            (quantity == "power_factor")
+            & pl.any_horizontal([pl.col(c).abs() > 1 for c in power_factor]).fill_null(False),
+        ),
+        Rule(
+            DEAD_PHASE,
+            (quantity == "voltage")
+            & pl.any_horizontal(
+                [pl.col(f"average_{p}") == 0 for p in PHASES_BY_QUANTITY["voltage"]]
+            ).fill_null(False),
+        ),
+    ]
+
+
+def build_energy(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.DataFrame, ...]:
+    """(fct_energy, quarantined): one clean row per sample and phase of its quantity."""
+    clean, quarantined = split(raw, _energy_rules(ctx), ctx.quarantined_at)
+    keys = ["asset_id", "quantity", "sampled_at", *_LINEAGE]
+    phases = pl.DataFrame(
+        [(q, p) for q, ps in PHASES_BY_QUANTITY.items() for p in ps],
+        schema=["quantity", "phase"],
+        orient="row",
+    )
+    long = pl.concat(
+        [
+            clean.select(
+                *keys,
+                pl.lit(phase).alias("phase"),
+                pl.col(f"average_{phase}").alias("avg"),
+                pl.col(f"minimum_{phase}").alias("min"),
+                pl.col(f"maximum_{phase}").alias("max"),
+            )
+            for phase in ENERGY_PHASES
+        ]
+    ).join(phases, on=["quantity", "phase"])
+    units = pl.DataFrame(
+        {"quantity": list(ENERGY_UNITS), "unit": list(ENERGY_UNITS.values())},
+        schema={"quantity": pl.String, "unit": pl.String},
+    )
+    fact = long.join(units, on="quantity", how="left").sort("asset_id", "sampled_at", "quantity")
+    return conform(FCT_ENERGY, fact), _quarantine(quarantined, table)
+
+
+def build_consumption(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.DataFrame, ...]:
+    rules = [
+        *_common_rules(ctx),
+        *impossible_time("sampled_at", future_allowed=pl.col("forecast")),
+        Rule(NEGATIVE_READING, _any_below_zero(["consumption", "accumulated_consumption"])),
+    ]
+    clean, quarantined = split(raw, rules, ctx.quarantined_at)
+    fact = clean.rename(
+        {
+            "consumption": "consumption_kwh",
+            "accumulated_consumption": "accumulated_consumption_kwh",
+            "forecast": "is_forecast",
+        }
+    )
+    return conform(FCT_ENERGY_CONSUMPTION, fact), _quarantine(quarantined, table)

@@ -12,10 +12,11 @@ import sys
 # (module, ...) each exposing register(subparsers); order is the order of --help.
 COMMAND_MODULES = (
     "sources.simulator.cli",
-    "sources.cli",
+    "orchestration.sync_cli",
     "transforms.cli",
     "sources.webhooks.cli",
     "orchestration.demo",
+    "orchestration.ui",
 )
 
 

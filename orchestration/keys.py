@@ -1,0 +1,15 @@
+"""Asset keys: the warehouse's schema and table name, so the UI reads like the database."""
+
+import dagster as dg
+
+from sources import raw_schema as rs
+
+
+def raw_key(table: str) -> dg.AssetKey:
+    """Raw table `vibration_samples` -> `tractian_raw/vibration_samples`."""
+    return dg.AssetKey([rs.DATASET, table])
+
+
+def table_key(qualified: str) -> dg.AssetKey:
+    """Transform output `clean.dim_asset` -> `clean/dim_asset`."""
+    return dg.AssetKey(qualified.split("."))

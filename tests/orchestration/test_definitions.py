@@ -1,0 +1,100 @@
+"""The whole Dagster graph against a reviewed snapshot, and the properties that must hold
+whatever the snapshot says. Regenerate after an intended change with
+`UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/orchestration/test_definitions.py`."""
+
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.assets_transform import INPUTS
+from orchestration.definitions import build_definitions
+from transforms.models import MODELS
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
+
+
+@pytest.fixture(scope="module")
+def defs():
+    return build_definitions(["plant_a", "plant_b"], start_date="2025-01-01")
+
+
+def _partitions(definition: object) -> str | None:
+    if isinstance(definition, dg.MultiPartitionsDefinition):
+        return " x ".join(d.name for d in definition.partitions_defs)
+    if isinstance(definition, dg.StaticPartitionsDefinition):
+        return "connection"
+    return None
+
+
+def describe(defs: dg.Definitions) -> dict:
+    repository = defs.get_repository_def()
+    graph = repository.asset_graph
+    assets = {}
+    for key in sorted(graph.get_all_asset_keys()):
+        node = graph.get(key)
+        condition = node.automation_condition
+        assets[key.to_user_string()] = {
+            "group": node.group_name,
+            "kinds": sorted(node.kinds),
+            "owners": list(node.owners),
+            "partitions": _partitions(node.partitions_def),
+            "pools": sorted(node.pools or []),
+            "automation": condition.get_label() if condition else None,
+            "freshness": node.freshness_policy is not None,
+            "deps": sorted(k.to_user_string() for k in node.parent_keys),
+        }
+    checks = sorted(
+        f"{key.asset_key.to_user_string()}:{key.name}"
+        + (" (blocking)" if graph.get_check_spec(key).blocking else "")
+        for key in graph.asset_check_keys
+    )
+    return {
+        "assets": assets,
+        "checks": checks,
+        "jobs": sorted(job.name for job in repository.get_all_jobs()),
+        "schedules": {
+            s.name: {"cron": s.cron_schedule, "job": s.job_name, "status": s.default_status.value}
+            for s in repository.schedule_defs
+        },
+        "sensors": {s.name: s.default_status.value for s in repository.sensor_defs},
+    }
+
+
+def test_given_definitions_then_graph_matches_the_reviewed_snapshot(defs):
+    current = describe(defs)
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    assert current == json.loads(SNAPSHOT.read_text())
+
+
+def test_given_definitions_then_they_load_and_every_sensor_and_schedule_runs_by_default(defs):
+    dg.Definitions.validate_loadable(defs)
+    repository = defs.get_repository_def()
+    assert {s.name for s in repository.sensor_defs} >= {
+        "connection_health",
+        "run_failure_alerts",
+        "webhook_inbox",
+        "transforms_after_inputs",
+    }
+    for sensor in repository.sensor_defs:
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING, sensor.name
+    for schedule in repository.schedule_defs:
+        assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING, schedule.name
+
+
+def test_given_definitions_then_every_warehouse_writer_is_in_the_one_writer_pool(defs):
+    graph = defs.get_repository_def().asset_graph
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).pools == {"duckdb_writer"}, key
+
+
+def test_given_transform_models_then_every_table_is_an_asset_with_lineage():
+    assert set(INPUTS) == set(MODELS)
+
+
+def test_given_no_connection_configured_then_definitions_still_load():
+    dg.Definitions.validate_loadable(build_definitions([], start_date="2025-01-01"))

@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/tractian-elt demo
 
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 ui: $(STAMP)
 	$(BIN)/tractian-elt ui

@@ -8,6 +8,11 @@ import argparse
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sources.connections import Connection
+    from sources.pipeline import SyncReport
 
 EXIT_OK, EXIT_FAILED, EXIT_NEEDS_ATTENTION = 0, 1, 3
 
@@ -60,7 +65,7 @@ def _hours(value: str) -> timedelta:
     return timedelta(hours=hours)
 
 
-def resolve_connections(name: str | None, base_url: str | None) -> list:
+def resolve_connections(name: str | None, base_url: str | None) -> list["Connection"]:
     """The connections a command acts on, from flags and configuration."""
     from dataclasses import replace
 
@@ -125,7 +130,7 @@ def run_sync(args: argparse.Namespace) -> int:
     return exit_code
 
 
-def _summary(report: object) -> str:
+def _summary(report: "SyncReport") -> str:
     rows = ", ".join(f"{t} {n:,}" for t, n in report.rows.items() if n)
     return (
         f"connection {report.connection!r}: synced up to {report.now:%Y-%m-%dT%H:%M:%SZ} in "

@@ -55,6 +55,11 @@ def test_first_sync_loads_exactly_the_ground_truth(sim, db):
     assert report.failures == []
     assert_matches_truth(db, truth(sim), "plant")
     assert raw_rows(db, "vibration_samples").num_rows > 10_000
+    with duckdb.connect(str(db), read_only=True) as conn:
+        tags = conn.execute(
+            "SELECT tags FROM duckdb_databases() WHERE database_name = 'tractian'"
+        ).fetchall()[0][0]
+    assert tags["storage_version"].startswith("v1.0.0")  # DuckDB 1.x tools can open it
 
 
 def test_second_sync_without_changes_adds_nothing_and_reads_only_its_windows(sim, db):

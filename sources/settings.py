@@ -22,3 +22,4 @@ MAX_RETRY_AFTER_S = 120.0
 MAX_RATE_LIMITED_WAITS = 30
 TELEMETRY_CONCURRENCY = 8
 TELEMETRY_BATCH_ROWS = 100_000  # rows per Arrow table handed to dlt
+DUCKDB_MEMORY_LIMIT = "160MB"  # DuckDB's cache while loading; it spills beyond (bench/ B3)

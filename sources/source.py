@@ -25,6 +25,7 @@ from sources.connections import Connection
 from sources.errors import Forbidden, NotFound
 from sources.progress import Progress
 from sources.telemetry import Stream, SyncWindow, fetch_streams
+from sources.telemetry_loads import UPSERT
 
 Record = dict[str, Any]
 FINAL_INSIGHT_STATUS = "checked"
@@ -78,7 +79,7 @@ def _resource(table: rs.RawTable, gen: Callable[[], Iterator[pa.Table]]) -> DltR
         gen(),  # a generator object: nothing runs until dlt extracts it
         name=table.name,
         primary_key=list(table.primary_key),
-        write_disposition="merge",
+        write_disposition=UPSERT if table.telemetry else "merge",
     )
 
 

@@ -1,0 +1,133 @@
+"""One contender, or one transform, in a fresh process, so that each is timed and its
+peak memory read on its own:
+
+    TRACTIAN_API_TOKEN=... python -m bench.child connector --base-url URL --db FILE
+
+prints one JSON line: `seconds` (the sync alone, not the interpreter's start-up),
+`cpu_s`, `peak_rss_mb`, `rows` (telemetry rows fetched), `samples` (telemetry rows in
+the raw tables afterwards), `requests` and `bytes`. What a contender needs is imported
+before the clock starts.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import resource
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from sources import raw_schema as rs
+
+CONNECTION_NAME = "bench"
+TELEMETRY = [name for name, table in rs.RAW_TABLES.items() if table.telemetry]
+
+
+def _token() -> str:
+    return os.environ["TRACTIAN_API_TOKEN"]
+
+
+def _connector(args: argparse.Namespace) -> dict[str, Any]:
+    from sources.connections import Connection
+    from sources.pipeline import sync
+
+    connection = Connection(CONNECTION_NAME, args.base_url, _token())
+    report = sync(connection, args.db, start=args.start, show_progress=False)
+    rows = sum(report.rows.get(name, 0) for name in TELEMETRY)
+    return {"rows": rows, "requests": report.requests, "bytes": report.bytes}
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from sources.client import TractianClient
+
+    return TractianClient(args.base_url, _token())
+
+
+def _client_stats(client: Any) -> dict[str, Any]:
+    return {"requests": client.stats.requests, "bytes": client.stats.bytes}
+
+
+def _floor(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.floor import sync_floor
+
+    client = _client(args)
+    rows = sync_floor(client, CONNECTION_NAME, args.db, start=args.start)
+    return {"rows": rows, **_client_stats(client)}
+
+
+def _naive(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.naive import sync_naive
+
+    client = _client(args)
+    sync_naive(client, CONNECTION_NAME, args.db, slice_every=args.slice_every)
+    return _client_stats(client)
+
+
+def _transform(args: argparse.Namespace) -> dict[str, Any]:
+    from transforms.run import transform
+
+    report = transform(args.db, full=args.full)
+    return {"rebuilt_partitions": report.rebuilt_partitions, "up_to_date": report.up_to_date}
+
+
+RUNNERS = {"connector": _connector, "floor": _floor, "naive": _naive, "transform": _transform}
+# Imported before the clock starts; the runners' own imports then cost nothing.
+MODULES = {
+    "connector": ["sources.pipeline", "sources.connections"],
+    "floor": ["bench.floor", "sources.client"],
+    "naive": ["bench.naive", "sources.client"],
+    "transform": ["transforms.run"],
+}
+
+
+def telemetry_samples(db_path: Path) -> int:
+    """Telemetry rows in the raw tables of `db_path`."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        present = {
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+                [rs.DATASET],
+            ).fetchall()
+        }
+        return sum(
+            con.execute(f"SELECT count(*) FROM {rs.DATASET}.{name}").fetchall()[0][0]
+            for name in TELEMETRY
+            if name in present
+        )
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="run one benchmark contender")
+    parser.add_argument("contender", choices=sorted(RUNNERS))
+    parser.add_argument("--base-url", default="")
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--start", type=datetime.fromisoformat, default=None)
+    parser.add_argument("--slice-every", type=int, default=20)
+    parser.add_argument("--full", action="store_true")
+    args = parser.parse_args(argv)
+    args.db.parent.mkdir(parents=True, exist_ok=True)
+    for module in MODULES[args.contender]:
+        importlib.import_module(module)
+    cpu, started = _cpu_seconds(), time.perf_counter()
+    result = RUNNERS[args.contender](args)
+    result["seconds"] = time.perf_counter() - started
+    result["cpu_s"] = _cpu_seconds() - cpu
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["samples"] = telemetry_samples(args.db)
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Contender (b), the floor: the connector's telemetry requests, written as simply as
+possible, without dlt.
+
+The same client, windows and concurrency as the connector; each body goes from `orjson`
+to an Arrow table, batches of about 100k rows go to DuckDB in one statement each: an
+INSERT into a table this connection has no rows in yet, a MERGE on the key otherwise.
+Committed window ends live in a small state table. No retries beyond the client's, no
+partial-failure bookkeeping: it shows what moving the bytes costs, nothing more.
+"""
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from bench.columns import Stream, api_now, flatten, streams, window
+from sources import raw_schema as rs
+from sources.client import TractianClient, iso
+from sources.telemetry import Window
+
+# DuckDB's row group: inserting whole row groups costs about half as much as 100k-row
+# batches, which leave a partial row group for the next insert to reopen (measured).
+BATCH_ROWS = 122_880
+STATE = f"{rs.DATASET}.floor_state"
+
+
+def to_arrow(stream: Stream, body: dict[str, Any]) -> pa.Table:
+    values = dict(flatten(body)) | stream.fixed
+    n = len(values["sampled_at"])
+    arrays = [_array(values.get(f.name), f.type, n) for f in stream.table.schema]
+    return pa.Table.from_arrays(arrays, schema=stream.table.schema)
+
+
+def _array(value: Any, type_: pa.DataType, n: int) -> pa.Array:
+    if value is None:
+        return pa.nulls(n, type_)
+    if isinstance(value, str):
+        return pa.repeat(value, n)
+    if pa.types.is_timestamp(type_):
+        return pa.array(value, pa.string()).cast(type_)
+    return pa.array(value, type_)
+
+
+def _fetched(
+    client: TractianClient, tasks: list[tuple[Stream, Window]], concurrency: int
+) -> Iterator[tuple[Stream, pa.Table]]:
+    def fetch(task: tuple[Stream, Window]) -> tuple[Stream, pa.Table | None]:
+        stream, (start, end) = task
+        body = client.get(stream.path, {"start": iso(start), "end": iso(end)})
+        return stream, None if body is None else to_arrow(stream, body)
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for stream, table in pool.map(fetch, tasks):
+            if table is not None:
+                yield stream, table
+
+
+def _batches(fetched: Iterable[tuple[Stream, pa.Table]]) -> Iterator[tuple[str, pa.Table]]:
+    """Consecutive tables of one raw table, cut into BATCH_ROWS-row batches."""
+    name, parts, rows = "", [], 0
+    for stream, table in fetched:
+        if parts and stream.table.name != name:
+            yield name, pa.concat_tables(parts)
+            parts, rows = [], 0
+        name = stream.table.name
+        parts.append(table)
+        rows += table.num_rows
+        if rows >= BATCH_ROWS:
+            whole = pa.concat_tables(parts)
+            yield name, whole.slice(0, BATCH_ROWS)
+            parts, rows = [whole.slice(BATCH_ROWS)], rows - BATCH_ROWS
+    if rows:
+        yield name, pa.concat_tables(parts)
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [rs.DATASET, name],
+    ).fetchall()[0][0]
+    return bool(exists) and bool(
+        con.execute(f"SELECT count(*) FROM {rs.DATASET}.{name}").fetchall()[0][0]
+    )
+
+
+def _write(con: duckdb.DuckDBPyConnection, name: str, batch: pa.Table, merge: bool) -> None:
+    con.register("batch", batch)
+    target = f"{rs.DATASET}.{name}"
+    if merge:
+        on = " AND ".join(f"t.{k} = batch.{k}" for k in rs.RAW_TABLES[name].primary_key)
+        con.execute(
+            f"MERGE INTO {target} t USING batch ON {on} "
+            "WHEN MATCHED THEN UPDATE WHEN NOT MATCHED THEN INSERT"
+        )
+    else:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM batch LIMIT 0")
+        con.execute(f"INSERT INTO {target} SELECT * FROM batch")
+    con.unregister("batch")
+
+
+def sync_floor(
+    client: TractianClient,
+    connection_name: str,
+    db_path: Path,
+    *,
+    start: datetime | None = None,
+    concurrency: int = 8,
+) -> int:
+    """One sync of the connection's telemetry into `db_path`; the rows written."""
+    now = api_now(client)
+    found = streams(client, connection_name)
+    with duckdb.connect(str(db_path)) as con:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {rs.DATASET}")
+        con.execute(f"CREATE TABLE IF NOT EXISTS {STATE} (path TEXT PRIMARY KEY, window_end TEXT)")
+        state = dict(con.execute(f"SELECT path, window_end FROM {STATE}").fetchall())
+        merge = {table.name: _has_rows(con, table.name) for table in {s.table for s in found}}
+        sync_window = window(now, start)
+        tasks = [(s, w) for s in found for w in sync_window.windows(state.get(s.path))]
+        rows = 0
+        for name, batch in _batches(_fetched(client, tasks, concurrency)):
+            _write(con, name, batch, merge[name])
+            rows += batch.num_rows
+        ends = [(s.path, iso(now)) for s in found]
+        con.executemany(f"INSERT OR REPLACE INTO {STATE} VALUES (?, ?)", ends)
+    return rows

@@ -1,0 +1,71 @@
+"""Contender (c), the naive peer: the same client, windows and concurrency, with dlt
+loading dict rows (a list of row dicts per window, merged on the key, dlt's default
+loader). It is slow, so it syncs a slice of the streams and is compared by rate.
+"""
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+import dlt
+
+from bench.columns import Stream, api_now, flatten, streams, window
+from sources import raw_schema as rs
+from sources.client import TractianClient, iso
+from sources.telemetry import SyncWindow
+
+Row = dict[str, Any]
+
+
+def to_rows(stream: Stream, body: dict[str, Any]) -> list[Row]:
+    values = dict(flatten(body)) | stream.fixed
+    series = {name: v for name, v in values.items() if isinstance(v, list)}
+    fixed = {name: v for name, v in values.items() if not isinstance(v, list)}
+    return [
+        fixed | dict(zip(series, row, strict=True)) for row in zip(*series.values(), strict=True)
+    ]
+
+
+def _rows(
+    client: TractianClient, table_streams: list[Stream], sync_window: SyncWindow, concurrency: int
+) -> Iterator[list[Row]]:
+    def fetch(task: tuple[Stream, tuple[datetime, datetime]]) -> list[Row]:
+        stream, (start, end) = task
+        body = client.get(stream.path, {"start": iso(start), "end": iso(end)})
+        return [] if body is None else to_rows(stream, body)
+
+    tasks = [(s, w) for s in table_streams for w in sync_window.windows(None)]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        yield from pool.map(fetch, tasks)
+
+
+def sync_naive(
+    client: TractianClient,
+    connection_name: str,
+    db_path: Path,
+    *,
+    slice_every: int = 20,
+    concurrency: int = 8,
+) -> None:
+    """A 14-day backfill of every `slice_every`-th stream."""
+    sync_window = window(api_now(client), None)
+    chosen = streams(client, connection_name)[::slice_every]
+    pipeline = dlt.pipeline(
+        pipeline_name="naive_peer",
+        destination=dlt.destinations.duckdb(str(db_path)),
+        dataset_name=rs.DATASET,
+        pipelines_dir=str(db_path.parent / ".dlt_pipelines"),
+    )
+    resources = [
+        dlt.resource(
+            _rows(client, list(group), sync_window, concurrency),
+            name=name,
+            primary_key=list(rs.RAW_TABLES[name].primary_key),
+            write_disposition="merge",
+        )
+        for name, group in groupby(chosen, key=lambda s: s.table.name)
+    ]
+    pipeline.run(resources)

@@ -1,0 +1,178 @@
+"""The results table (Markdown, so that the README can carry it as printed), the targets
+of issue 7, and the machine the figures come from."""
+
+import os
+import platform
+from typing import Any
+
+import psutil
+
+Row = tuple[str, str, str, str, str, str, str, str]
+HEADER: Row = (
+    "Scenario",
+    "Measure",
+    "(a) connector",
+    "(b) floor",
+    "(c) naive",
+    "Ratio",
+    "Target",
+    "Met",
+)
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((ln.split(":", 1)[1].strip() for ln in cpuinfo if "model name" in ln), "")
+    except OSError:
+        model = platform.processor()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+        "load_average": os.getloadavg(),
+    }
+
+
+def _n(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def targets(results: dict[str, Any]) -> dict[str, bool]:
+    """Each target of the issue: met or not."""
+    b1, b2, b3, b4 = (results[k] for k in ("B1", "B2", "B3", "B4"))
+    return {
+        "B1 a/b >= 0.6": b1["a_over_b"] >= 0.6,
+        "B1 a/c >= 10": b1["a_over_c"] >= 10,
+        "B2 requests == windows": all(
+            run["telemetry_requests"] == b2["windows_needed"] for run in b2["a"] + b2["b"]
+        ),
+        "B2 a/b wall <= 1.5": b2["a_over_b"] <= 1.5,
+        "B3 peak <= 600 MB": max(b3["quarter_peak_rss_mb"], b3["full_peak_rss_mb"]) <= 600,
+        "B3 growth <= 20 %": b3["growth"] <= 0.20,
+        "B4 incremental <= 10 % of full": b4["incremental_over_full"] <= 0.10,
+        "B5 zero lost": results["B5"]["lost"] == 0,
+    }
+
+
+def _server_share(runs: list[dict[str, Any]]) -> str:
+    """The simulator's CPU time as a share of the runs' wall time."""
+    return f"{sum(r['server_cpu_s'] for r in runs) / sum(r['seconds'] for r in runs):.0%}"
+
+
+def _b1_rows(b1: dict[str, Any], met: dict[str, bool]) -> list[Row]:
+    rate, runs = b1["rate"], len(b1["a"])
+    volume = f"B1 backfill, {_n(b1['a'][-1]['samples'])} samples"
+    cpu = [_server_share(b1[k]) for k in "ab"] + [_server_share([b1["c"]])]
+    return [
+        (
+            volume,
+            f"samples/s (median of {runs}; (c) on 1/{b1['slice']} of the streams)",
+            _n(rate["a"]),
+            _n(rate["b"]),
+            _n(rate["c"]),
+            f"a/b {b1['a_over_b']:.2f}",
+            ">= 0.6",
+            _met(met["B1 a/b >= 0.6"]),
+        ),
+        ("", "", "", "", "", f"a/c {b1['a_over_c']:.0f}", ">= 10", _met(met["B1 a/c >= 10"])),
+        ("", "simulator CPU, % of wall", *cpu, "", "", ""),
+    ]
+
+
+def _b2_rows(b2: dict[str, Any], met: dict[str, bool]) -> list[Row]:
+    a, b = b2["a"][-1], b2["b"][-1]
+    return [
+        (
+            "B2 steady state, 15 min",
+            f"wall s (median of {len(b2['a'])})",
+            _n(b2["wall_s"]["a"], 1),
+            _n(b2["wall_s"]["b"], 1),
+            "",
+            f"a/b {b2['a_over_b']:.2f}",
+            "<= 1.5",
+            _met(met["B2 a/b wall <= 1.5"]),
+        ),
+        (
+            "",
+            "telemetry requests (windows needed)",
+            f"{_n(a['telemetry_requests'])} ({_n(b2['windows_needed'])})",
+            f"{_n(b['telemetry_requests'])} ({_n(b2['windows_needed'])})",
+            "",
+            "",
+            "equal",
+            _met(met["B2 requests == windows"]),
+        ),
+        (
+            "",
+            "all requests, MB received",
+            f"{_n(a['requests'])}, {a['bytes'] / 1e6:.0f}",
+            f"{_n(b['requests'])}, {b['bytes'] / 1e6:.0f}",
+            "",
+            "",
+            "",
+            "",
+        ),
+    ]
+
+
+def _other_rows(results: dict[str, Any], met: dict[str, bool]) -> list[Row]:
+    b3, b4, b5 = results["B3"], results["B4"], results["B5"]
+    peak_ok = met["B3 peak <= 600 MB"] and met["B3 growth <= 20 %"]
+    return [
+        (
+            "B3 memory",
+            "peak RSS MB, 1/4 of B1 -> B1",
+            f"{b3['quarter_peak_rss_mb']:.0f} -> {b3['full_peak_rss_mb']:.0f}",
+            "",
+            "",
+            f"+{b3['growth']:.0%}",
+            "<= 600 MB, <= +20 %",
+            _met(peak_ok),
+        ),
+        (
+            "B4 transforms",
+            "full rebuild: samples/s (s)",
+            f"{_n(b4['full_samples_per_s'])} ({b4['full']['seconds']:.1f})",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            "",
+            "incremental after a B2 sync, s (median)",
+            _n(b4["incremental_s"], 1),
+            "",
+            "",
+            f"{b4['incremental_over_full']:.0%} of full",
+            "<= 10 %",
+            _met(met["B4 incremental <= 10 % of full"]),
+        ),
+        (
+            "B5 webhooks",
+            f"stored events/s, {b5['concurrency']} clients; lost",
+            f"{_n(b5['events_per_s'])}; {b5['lost']}",
+            "",
+            "",
+            "",
+            "0 lost",
+            _met(met["B5 zero lost"]),
+        ),
+    ]
+
+
+def table(results: dict[str, Any]) -> str:
+    met = targets(results)
+    rows = [HEADER, ("---",) * len(HEADER)]  # type: ignore[list-item]
+    rows += _b1_rows(results["B1"], met) + _b2_rows(results["B2"], met)
+    rows += _other_rows(results, met)
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)

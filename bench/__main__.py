@@ -29,7 +29,7 @@ QUICK = {
     "steady_runs": 1,
     "naive_slice": 2,
     "token": "jaguar",
-    "webhook_seconds": 1.0,
+    "webhook_seconds": 0.5,
     "webhook_concurrency": 8,
 }
 

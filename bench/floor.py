@@ -26,6 +26,7 @@ from sources.telemetry import Window
 # batches, which leave a partial row group for the next insert to reopen (measured).
 BATCH_ROWS = 122_880
 STATE = f"{rs.DATASET}.floor_state"
+IN_FLIGHT = 512
 
 
 def to_arrow(stream: Stream, body: dict[str, Any]) -> pa.Table:
@@ -54,9 +55,11 @@ def _fetched(
         return stream, None if body is None else to_arrow(stream, body)
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for stream, table in pool.map(fetch, tasks):
-            if table is not None:
-                yield stream, table
+        # In slices, so that bodies never pile up beyond a slice while DuckDB inserts.
+        for first in range(0, len(tasks), IN_FLIGHT):
+            for stream, table in pool.map(fetch, tasks[first : first + IN_FLIGHT]):
+                if table is not None:
+                    yield stream, table
 
 
 def _batches(fetched: Iterable[tuple[Stream, pa.Table]]) -> Iterator[tuple[str, pa.Table]]:
@@ -124,6 +127,7 @@ def sync_floor(
         for name, batch in _batches(_fetched(client, tasks, concurrency)):
             _write(con, name, batch, merge[name])
             rows += batch.num_rows
-        ends = [(s.path, iso(now)) for s in found]
-        con.executemany(f"INSERT OR REPLACE INTO {STATE} VALUES (?, ?)", ends)
+        ends = pa.table({"path": [s.path for s in found], "window_end": [iso(now)] * len(found)})
+        con.register("ends", ends)  # one statement: executemany costs ~5 ms a row
+        con.execute(f"INSERT OR REPLACE INTO {STATE} SELECT * FROM ends")
     return rows

@@ -25,7 +25,7 @@ from sources.connections import Connection
 from sources.errors import AuthError, ReauthorizationRequired
 from sources.source import SourceRun, tractian_source
 from sources.telemetry import SyncWindow
-from sources.telemetry_loads import append_first_backfills, drop_duplicate_samples
+from sources.telemetry_loads import drop_duplicate_samples
 
 # Arrow tables loaded by dlt get no _dlt_load_id unless asked (see STACK-NOTES).
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
@@ -140,10 +140,11 @@ def sync(
     report = SyncReport(connection.name, now)
     _finish_pending(pipeline, report, db_path)
     run = SourceRun(show_progress=show_progress)
-    source = tractian_source(client, connection, window, run, concurrency=concurrency)
+    source = tractian_source(
+        client, connection, window, run, concurrency=concurrency, warehouse=db_path
+    )
     if resources is not None:
         source = source.with_resources(*resources)
-    append_first_backfills(source, db_path, connection.name)
     try:
         info = pipeline.run(source)
     except PipelineStepFailed as exc:

@@ -1,9 +1,10 @@
 """The dlt source: every Tractian resource of one connection, as Arrow tables.
 
 Resources only say what to fetch and how it is keyed; HTTP lives in `client`, Arrow
-conversion in `convert`, per-component windows in `telemetry`. All tables merge on
-their primary key (which includes the connection), so re-reading a window (lookback,
-retries, a rerun after a crash) never duplicates a row.
+conversion in `convert`, per-component windows in `telemetry`. Catalog and record tables
+merge on their primary key (which includes the connection); telemetry tables append only
+the samples the warehouse lacks (`telemetry_loads`). Either way, re-reading a window
+(lookback, retries, a rerun after a crash) never duplicates a row.
 """
 
 from collections.abc import Callable, Iterator
@@ -11,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -25,7 +27,7 @@ from sources.connections import Connection
 from sources.errors import Forbidden, NotFound
 from sources.progress import Progress
 from sources.telemetry import Stream, SyncWindow, fetch_streams
-from sources.telemetry_loads import UPSERT
+from sources.telemetry_loads import KnownSamples
 
 Record = dict[str, Any]
 FINAL_INSIGHT_STATUS = "checked"
@@ -55,9 +57,11 @@ def tractian_source(
     window: SyncWindow,
     run: SourceRun,
     concurrency: int = settings.TELEMETRY_CONCURRENCY,
+    warehouse: Path | None = None,
 ) -> list[DltResource]:
+    """`warehouse`: the DuckDB file whose samples telemetry leaves out (None: keep all)."""
     catalog = Catalog(client, connection, run.failures)
-    ctx = _Context(client, connection, window, run, catalog, concurrency)
+    ctx = _Context(client, connection, window, run, catalog, concurrency, warehouse)
     return [
         _resource(rs.COMPANIES, ctx.companies),
         _resource(rs.LOCATIONS, lambda: ctx.snapshot(rs.LOCATIONS, "locations")),
@@ -79,7 +83,7 @@ def _resource(table: rs.RawTable, gen: Callable[[], Iterator[pa.Table]]) -> DltR
         gen(),  # a generator object: nothing runs until dlt extracts it
         name=table.name,
         primary_key=list(table.primary_key),
-        write_disposition=UPSERT if table.telemetry else "merge",
+        write_disposition="append" if table.telemetry else "merge",
     )
 
 
@@ -91,6 +95,7 @@ class _Context:
     run: SourceRun
     catalog: Catalog
     concurrency: int
+    warehouse: Path | None
 
     def _state(self, table: rs.RawTable, key: str) -> dict[str, Any]:
         """A resource's incremental state, or a scratch dict for a stateless backfill."""
@@ -217,6 +222,19 @@ class _Context:
             progress=self.run.tracker(table.name, len(streams)),
             failures=self.run.failures,
             concurrency=self.concurrency,
+            keep=self._known(table, streams, state).unseen,
+        )
+
+    def _known(
+        self, table: rs.RawTable, streams: list[Stream], state: dict[str, str]
+    ) -> KnownSamples:
+        """What the warehouse holds of the range these streams are about to read."""
+        if self.warehouse is None:
+            return KnownSamples(table)
+        begins = [self.window.begin(state.get(s.key)) for s in streams]
+        since = min(begins, default=self.window.now)
+        return KnownSamples.load(
+            self.warehouse, self.connection.name, table, since, self.window.now
         )
 
     def _streams(self, table: rs.RawTable) -> list[Stream]:

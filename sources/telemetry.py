@@ -3,7 +3,8 @@
 Each stream (one component's vibration, rotation, one energy quantity or consumption)
 keeps its own committed window end in dlt resource state. A sync reads from that end
 minus the lookback (late samples arrive up to 48 h after `sampledAt`) up to the sync's
-`now`, in chunks the API accepts, and merges on the key. A stream's state moves only
+`now`, in chunks the API accepts, keeping the samples `keep` passes (the connector drops
+those the warehouse holds, see `telemetry_loads`). A stream's state moves only
 when every window of it succeeded, and dlt commits that state in the same load package
 as the rows, so a failed or killed sync never advances past what was loaded.
 """
@@ -71,6 +72,7 @@ def fetch_streams(
     progress: Progress,
     failures: list[str],
     concurrency: int = settings.TELEMETRY_CONCURRENCY,
+    keep: Callable[[pa.Table], pa.Table] = lambda window: window,
 ) -> Iterator[pa.Table]:
     """Yield Arrow batches of every stream's new windows; update `state` per finished stream.
 
@@ -85,7 +87,7 @@ def fetch_streams(
     def fetch(stream: Stream, w: Window) -> pa.Table | None:
         params = {**dict(stream.params), "start": iso(w[0]), "end": iso(w[1])}
         body = client.get(stream.path, params)
-        return None if body is None else stream.to_table(body)
+        return None if body is None else keep(stream.to_table(body))
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tractian") as pool:
         for (stream, w), outcome in _bounded(pool, fetch, tasks, concurrency * 2):
@@ -94,7 +96,7 @@ def fetch_streams(
             if isinstance(outcome, TractianError):
                 failed.add(stream.key)
                 failures.append(f"{stream.path} [{iso(w[0])}, {iso(w[1])}): {outcome}")
-            elif outcome is not None:
+            elif outcome is not None and outcome.num_rows:
                 progress.add_rows(outcome.num_rows)
                 yield from batch.add(outcome)
             remaining[stream.key] -= 1

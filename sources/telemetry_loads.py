@@ -1,28 +1,34 @@
-"""How the telemetry tables load: by append on a first backfill, by upsert afterwards.
+"""How telemetry reaches its tables: only samples the warehouse lacks, appended.
 
-dlt's default merge (delete-insert) deletes every re-read row and inserts it again. A
-15-minute sync re-reads 48 hours (the lookback) of every stream, almost all unchanged, so
-that rewrote ~14 % of the history every sync and gave each re-read row a new
-`_dlt_load_id`, which made the transforms rebuild every partition of it. An upsert that
-skips unchanged rows writes only new and changed samples (bench/ B2, B4).
+A sync re-reads 48 hours (the lookback) of every stream to catch late samples, and the
+API serves a sample read twice with the same values (api-contract). Merging the re-read
+rows on the key (dlt's delete-insert) rewrote ~14 % of the history every 15 minutes and
+marked every re-read row as new for the transforms. Instead, a sync first reads the keys
+it already holds in the range it will re-read (`KnownSamples`) and drops those samples
+as they arrive; what is left is new and, since the windows of one sync never overlap,
+unique, so it is appended (bench/ B1, B2, B4).
 
-A first backfill needs no merge at all: no row of it exists yet and the windows of one
-sync never overlap, so its keys are unique; appending halves its load time (bench/ B1).
-
-Neither deduplicates within a load, as delete-insert does, so a file whose load committed
-just before a kill, and which dlt loads again when the pending package resumes, would
-double its rows; `drop_duplicate_samples` repairs that after a resumed load.
+Appending does not deduplicate within a load, as delete-insert does: a file whose load
+committed just before a kill, loaded again when the pending package resumes, would
+double its rows. `drop_duplicate_samples` repairs that after a resumed load.
 """
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
-from dlt.extract.source import DltSource
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sources import raw_schema as rs
 
-UPSERT = {"disposition": "merge", "strategy": "upsert", "skip_unchanged_rows": True}
 TELEMETRY = [t for t in rs.RAW_TABLES.values() if t.telemetry]
+
+
+def _series_columns(table: rs.RawTable) -> list[str]:
+    """The key columns naming one series (asset, and quantity for energy)."""
+    return [k for k in table.primary_key if k not in ("connection_name", "sampled_at")]
 
 
 def _present(conn: duckdb.DuckDBPyConnection) -> set[str]:
@@ -32,23 +38,51 @@ def _present(conn: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in rows}
 
 
-def append_first_backfills(source: DltSource, db_path: Path, connection_name: str) -> None:
-    """Switch telemetry resources whose table holds no row of the connection to append."""
-    with duckdb.connect(str(db_path)) as conn:
-        present = _present(conn)
-        for table in TELEMETRY:
-            if table.name not in source.resources:
-                continue
-            has_rows = (
-                table.name in present
-                and conn.execute(
-                    f"SELECT count(*) FROM (SELECT 1 FROM {rs.DATASET}.{table.name} "
-                    "WHERE connection_name = ? LIMIT 1)",
-                    [connection_name],
-                ).fetchall()[0][0]
-            )
-            if not has_rows:
-                source.resources[table.name].apply_hints(write_disposition="append")
+@dataclass
+class KnownSamples:
+    """`sampled_at` of the rows one raw telemetry table already holds, per series."""
+
+    table: rs.RawTable
+    by_series: dict[tuple[str, ...], pa.Array] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        db_path: Path,
+        connection_name: str,
+        table: rs.RawTable,
+        since: datetime,
+        until: datetime,
+    ) -> "KnownSamples":
+        """The samples of the connection with `since <= sampled_at < until`."""
+        known = cls(table)
+        if not db_path.exists():
+            return known
+        series = ", ".join(_series_columns(table))
+        with duckdb.connect(str(db_path)) as conn:
+            if table.name not in _present(conn):
+                return known
+            grouped = conn.sql(
+                f"SELECT {series}, list(sampled_at) AS times FROM {rs.DATASET}.{table.name} "
+                f"WHERE connection_name = ? AND sampled_at >= ? AND sampled_at < ? "
+                f"GROUP BY {series}",
+                params=[connection_name, since, until],
+            ).to_arrow_table()
+        keys = zip(*(grouped.column(c).to_pylist() for c in _series_columns(table)), strict=True)
+        times = grouped.column("times").combine_chunks()
+        # Cast: DuckDB gives the session's time zone, the window tables carry UTC.
+        known.by_series = {key: times[i].values.cast(rs.TS) for i, key in enumerate(keys)}
+        return known
+
+    def unseen(self, window: pa.Table) -> pa.Table:
+        """The rows of one series' window that the table does not hold yet."""
+        if not self.by_series or window.num_rows == 0:
+            return window
+        key = tuple(window.column(c)[0].as_py() for c in _series_columns(self.table))
+        held = self.by_series.get(key)
+        if held is None:
+            return window
+        return window.filter(pc.invert(pc.is_in(window.column("sampled_at"), value_set=held)))
 
 
 def drop_duplicate_samples(db_path: Path, connection_name: str) -> dict[str, int]:
@@ -59,7 +93,7 @@ def drop_duplicate_samples(db_path: Path, connection_name: str) -> dict[str, int
         for table in TELEMETRY:
             if table.name not in present:
                 continue
-            keys = ", ".join(k for k in table.primary_key if k != "connection_name")
+            keys = ", ".join([*_series_columns(table), "sampled_at"])
             dropped[table.name] = conn.execute(
                 f"""DELETE FROM {rs.DATASET}.{table.name} WHERE rowid IN (
                     SELECT rowid FROM (

@@ -4,8 +4,9 @@ Raw rows are processed in batches of whole assets (about BATCH_ROWS rows each), 
 memory stays bounded whatever the warehouse size and every (asset_id, day) partition
 is complete inside one batch.
 
-- Incremental: inside the run's transaction, delete the plan's partitions and insert
-  them again.
+- Incremental: inside the run's transaction, rewrite the fact and quarantine rows of the
+  keys the new loads carry (`row_sets.KeyRows`), then recompute the daily aggregates of
+  the partitions those keys fall in, from the fact table.
 - Full: the tables are built as `<name>__stage` before the run's transaction opens
   (one short transaction per batch: a transaction holding ten million new rows keeps
   gigabytes in memory until it commits), then swapped in by renaming inside it. A run
@@ -27,16 +28,17 @@ from transforms.raw import (
     VIBRATION_SAMPLES,
     RawTable,
 )
+from transforms.row_sets import KeyRows, PartitionRows, RowSet
 from transforms.tables import DAILY_AGGREGATES, STAGE_SUFFIX, TELEMETRY_FACTS, quarantine_table
 from transforms.warehouse import (
     asset_batches,
     create_table,
     delete_partitions,
+    fetch,
     insert,
-    partition_filter,
-    parts_frames,
     raw_columns,
     read_raw,
+    registered,
 )
 
 BATCH_ROWS = 1_000_000
@@ -51,10 +53,21 @@ class TelemetryStep:
     aggregate: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 
     @property
+    def fact(self) -> str:
+        return TELEMETRY_FACTS[self.raw.name]
+
+    @property
+    def quarantine(self) -> str:
+        return quarantine_table(self.raw.name)
+
+    @property
+    def aggregate_table(self) -> str | None:
+        return DAILY_AGGREGATES[self.raw.name] if self.aggregate else None
+
+    @property
     def outputs(self) -> list[str]:
         """The tables this step writes: fact, quarantine and, if any, daily aggregate."""
-        names = [TELEMETRY_FACTS[self.raw.name], quarantine_table(self.raw.name)]
-        return names + ([DAILY_AGGREGATES[self.raw.name]] if self.aggregate else [])
+        return [self.fact, self.quarantine] + ([self.aggregate_table] if self.aggregate else [])
 
 
 STEPS = {
@@ -69,66 +82,88 @@ STEPS = {
 
 
 def _asset_batches(
-    conn: duckdb.DuckDBPyConnection, table: RawTable, parts: pl.DataFrame | None
+    conn: duckdb.DuckDBPyConnection, table: RawTable, rows: RowSet | None
 ) -> Iterator[pl.DataFrame]:
-    """Groups of asset ids whose rows (in `parts`, if given) add up to about BATCH_ROWS."""
-    if raw_columns(conn, table) is None or (parts is not None and parts.is_empty()):
+    """Groups of asset ids whose raw rows (in `rows`, if given) add up to about BATCH_ROWS."""
+    if raw_columns(conn, table) is None:
         return
-    where = partition_filter("sampled_at", parts, "r") if parts is not None else ""
-    frames = parts_frames(parts)
+    where = rows.where("r") if rows is not None else ""
+    frames = rows.frames() if rows is not None else {}
     yield from asset_batches(conn, f"{table.qualified} r", where, BATCH_ROWS, **frames)
 
 
 def _read_batch(
-    conn: duckdb.DuckDBPyConnection,
-    table: RawTable,
-    assets: pl.DataFrame,
-    parts: pl.DataFrame | None,
+    conn: duckdb.DuckDBPyConnection, table: RawTable, assets: pl.DataFrame, rows: RowSet | None
 ) -> pl.DataFrame:
     where = "r.asset_id IN (SELECT asset_id FROM _assets)"
-    if parts is None:
+    if rows is None:
         return read_raw(conn, table, where, _assets=assets)
-    return read_raw(
-        conn,
-        table,
-        f"{where} AND {partition_filter('sampled_at', parts, 'r')}",
-        _assets=assets,
-        **parts_frames(parts),
-    )
+    where = f"{where} AND ({rows.where('r')})"
+    return read_raw(conn, table, where, _assets=assets, **rows.frames())
 
 
 def _fill(
     conn: duckdb.DuckDBPyConnection,
     step: TelemetryStep,
-    targets: list[str],
-    parts: pl.DataFrame | None,
+    targets: dict[str, str],
+    rows: RowSet | None,
     ctx: telemetry.Context,
 ) -> None:
-    """Build `step`'s rows (all of them, or those in `parts`) into `targets`."""
-    for assets in _asset_batches(conn, step.raw, parts):
-        raw = _read_batch(conn, step.raw, assets, parts)
+    """Build `step`'s rows (all of them, or those in `rows`) into `targets` (output name
+    -> table written); the aggregate only when it is among them."""
+    for assets in _asset_batches(conn, step.raw, rows):
+        raw = _read_batch(conn, step.raw, assets, rows)
         fact, quarantined = step.build(raw, step.raw, ctx)
-        frames = [fact, quarantined] + ([step.aggregate(fact)] if step.aggregate else [])
-        for name, target, frame in zip(step.outputs, targets, frames, strict=True):
-            insert(conn, target, validate(name, conform(name, frame)))
+        frames = {step.fact: fact, step.quarantine: quarantined}
+        if step.aggregate and step.aggregate_table in targets:
+            frames[step.aggregate_table] = step.aggregate(fact)
+        for name, frame in frames.items():
+            insert(conn, targets[name], validate(name, conform(name, frame)))
 
 
-def rebuild_partitions(
+def rebuild(
     conn: duckdb.DuckDBPyConnection,
     step: TelemetryStep,
+    rows: KeyRows,
     parts: pl.DataFrame,
     ctx: telemetry.Context,
 ) -> None:
-    """Replace the rows of `parts` (asset_id, day) in `step`'s tables."""
-    for name in step.outputs:
-        delete_partitions(conn, name, parts)
-    _fill(conn, step, step.outputs, parts, ctx)
+    """Rewrite `rows` of `step`'s fact and quarantine, then its aggregate's `parts`."""
+    if not rows.is_empty():
+        with registered(conn, **rows.frames()):
+            for name in (step.fact, step.quarantine):
+                conn.execute(f"DELETE FROM {name} WHERE {rows.where()}")
+        _fill(conn, step, {step.fact: step.fact, step.quarantine: step.quarantine}, rows, ctx)
+    if step.aggregate and step.aggregate_table and not parts.is_empty():
+        _reaggregate(conn, step.fact, step.aggregate, step.aggregate_table, parts)
+
+
+def _reaggregate(
+    conn: duckdb.DuckDBPyConnection,
+    fact: str,
+    aggregate: Callable[[pl.DataFrame], pl.DataFrame],
+    table: str,
+    parts: pl.DataFrame,
+) -> None:
+    """Recompute `parts` of aggregate `table` from the (already rewritten) `fact` table."""
+    delete_partitions(conn, table, parts)
+    in_parts = PartitionRows(parts, "sampled_at")
+    relation, where = f"{fact} r", in_parts.where("r")
+    columns = ", ".join(f"r.{c}" for c in daily.INPUT_COLUMNS[table])
+    for assets in asset_batches(conn, relation, where, BATCH_ROWS, **in_parts.frames()):
+        with registered(conn, _assets=assets, **in_parts.frames()):
+            facts = fetch(
+                conn,
+                f"SELECT {columns} FROM {relation} "
+                f"WHERE r.asset_id IN (SELECT asset_id FROM _assets) AND {where}",
+            )
+        insert(conn, table, validate(table, conform(table, aggregate(facts))))
 
 
 def stage(conn: duckdb.DuckDBPyConnection, step: TelemetryStep, ctx: telemetry.Context) -> None:
     """Build all of `step`'s tables as stage tables (outside the run's transaction)."""
-    staged = [name + STAGE_SUFFIX for name in step.outputs]
-    for name, target in zip(step.outputs, staged, strict=True):
+    staged = {name: name + STAGE_SUFFIX for name in step.outputs}
+    for name, target in staged.items():
         create_table(conn, name, as_name=target)
     _fill(conn, step, staged, None, ctx)
 

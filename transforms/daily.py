@@ -14,6 +14,12 @@ import polars as pl
 from transforms.models import conform
 from transforms.tables import AGG_ENERGY_DAILY, AGG_VIBRATION_DAILY
 
+# The fact columns each aggregate reads (an incremental run reads only these back).
+INPUT_COLUMNS = {
+    AGG_VIBRATION_DAILY: ("asset_id", "sampled_at", "powered", "vel_rms_max_mm_s", "temperature_c"),
+    AGG_ENERGY_DAILY: ("asset_id", "sampled_at"),
+}
+
 # Within a (asset_id, day) group sorted by time: seconds from each sample to the next.
 _GAP_TO_NEXT = pl.col("sampled_at").diff().shift(-1).dt.total_microseconds() / 1e6
 
@@ -28,9 +34,8 @@ def vibration_daily(fct_vibration: pl.DataFrame) -> pl.DataFrame:
     """clean.agg_vibration_daily from clean vibration samples (any set of whole partitions)."""
     powered = pl.col("powered").fill_null(False)
     velocity = pl.col("vel_rms_max_mm_s")
-    columns = ["asset_id", "sampled_at", "powered", "vel_rms_max_mm_s", "temperature_c"]
     frame = (
-        _by_day(fct_vibration.select(columns))
+        _by_day(fct_vibration.select(INPUT_COLUMNS[AGG_VIBRATION_DAILY]))
         .agg(
             pl.len().alias("samples"),
             powered.sum().alias("powered_samples"),
@@ -51,7 +56,7 @@ def vibration_daily(fct_vibration: pl.DataFrame) -> pl.DataFrame:
 
 def energy_daily(fct_energy: pl.DataFrame) -> pl.DataFrame:
     """clean.agg_energy_daily: a sample is a distinct sampled_at of the component."""
-    instants = fct_energy.select("asset_id", "sampled_at").unique()
+    instants = fct_energy.select(INPUT_COLUMNS[AGG_ENERGY_DAILY]).unique()
     frame = (
         _by_day(instants)
         .agg(

@@ -1,4 +1,5 @@
-"""What a run has to rebuild: the loads it has not seen and the partitions they touched.
+"""What a run has to rebuild: the loads it has not seen and the partitions they touched
+(the rows themselves are selected by `row_sets.key_rows`).
 
 Processed load ids are kept in `clean._transform_loads` (a set, not a watermark: a
 pending load package of one connection can land after a newer load of another). The

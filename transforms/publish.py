@@ -10,7 +10,7 @@ are published to `<warehouse>_read.duckdb`, replaced atomically with `os.replace
   file, so an open reader, even a read-write one, cannot make a transform fail.
 - The file is written with storage compatibility v1.0.0, so DuckDB 1.x tools open it.
 - To stay cheap, a private base copy (`.<name>.base.duckdb`, never opened by readers)
-  is updated in place with just the partitions the run rebuilt, then copied to a
+  is updated in place with just the rows the run rewrote, then copied to a
   temporary file next to the target and renamed over it. If the base is missing or
   is not at the previous run, it is rebuilt from scratch.
 - A stale `.wal` of the published name is removed after the swap: it belongs to an
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
-from transforms.tables import PARTITION_COLUMN, RUNS, SCHEMAS, STAGE_SUFFIX
-from transforms.warehouse import partition_filter, parts_frames, registered
+from transforms.row_sets import RowSet
+from transforms.tables import RUNS, SCHEMAS, STAGE_SUFFIX
+from transforms.warehouse import registered
 
 STORAGE_VERSION = "v1.0.0"
 _ALIAS = "read_copy"
@@ -35,11 +35,11 @@ _ALIAS = "read_copy"
 
 @dataclass(frozen=True)
 class Changes:
-    """What a run changed: partitions of partitioned tables (everything else is whole)."""
+    """What a run changed: the rows it rewrote in partitioned tables (the others whole)."""
 
     run_id: int
     previous_run_id: int | None
-    partitions: dict[str, pl.DataFrame]  # qualified table -> (asset_id, day)
+    rows: dict[str, RowSet]  # qualified table -> its rewritten rows
 
 
 def default_read_copy(db_path: Path) -> Path:
@@ -100,11 +100,11 @@ def _update_base(conn: duckdb.DuckDBPyConnection, base: Path, changes: Changes) 
         for table in published - set(current):
             conn.execute(f"DROP TABLE {_ALIAS}.{table}")
         for table in current:
-            parts = changes.partitions.get(table)
-            if parts is None or table not in published:
+            rows = changes.rows.get(table)
+            if rows is None or table not in published:
                 conn.execute(f"CREATE OR REPLACE TABLE {_ALIAS}.{table} AS SELECT * FROM {table}")
             else:
-                _copy_partitions(conn, table, parts)
+                _copy_rows(conn, table, rows)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -113,11 +113,10 @@ def _update_base(conn: duckdb.DuckDBPyConnection, base: Path, changes: Changes) 
         conn.execute(f"DETACH {_ALIAS}")
 
 
-def _copy_partitions(conn: duckdb.DuckDBPyConnection, table: str, parts: pl.DataFrame) -> None:
-    in_parts = partition_filter(PARTITION_COLUMN[table], parts)
-    with registered(conn, **parts_frames(parts)):
-        conn.execute(f"DELETE FROM {_ALIAS}.{table} WHERE {in_parts}")
-        conn.execute(f"INSERT INTO {_ALIAS}.{table} SELECT * FROM {table} WHERE {in_parts}")
+def _copy_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: RowSet) -> None:
+    with registered(conn, **rows.frames()):
+        conn.execute(f"DELETE FROM {_ALIAS}.{table} WHERE {rows.where()}")
+        conn.execute(f"INSERT INTO {_ALIAS}.{table} SELECT * FROM {table} WHERE {rows.where()}")
 
 
 def _swap_in(base: Path, target: Path) -> None:

@@ -23,16 +23,11 @@ import polars as pl
 from transforms import iso
 from transforms.build import Dimensions, build_records, compute_dimensions, write_dimensions
 from transforms.build_marts import build_marts
-from transforms.build_telemetry import (
-    STEPS,
-    drop_stages,
-    rebuild_partitions,
-    stage,
-    swap_in_stage,
-)
+from transforms.build_telemetry import STEPS, drop_stages, rebuild, stage, swap_in_stage
 from transforms.incremental import Plan, last_run, plan_run, record_run, widen_for_assets
 from transforms.models import MODELS, table_schema
 from transforms.publish import Changes, default_read_copy, publish_read_copy, read_copy_run_id
+from transforms.row_sets import KeyRows, PartitionRows, RowSet, key_rows
 from transforms.telemetry import Context
 from transforms.warehouse import connect, ensure_schemas
 
@@ -84,38 +79,49 @@ def _outputs_current(conn: duckdb.DuckDBPyConnection) -> bool:
 
 def _prepare(
     conn: duckdb.DuckDBPyConnection, plan: Plan, overrides: pl.DataFrame
-) -> tuple[Dimensions, Context]:
-    """Before the transaction: dimensions, widened partitions, staged telemetry (full)."""
+) -> tuple[Dimensions, Context, dict[str, KeyRows]]:
+    """Before the transaction: dimensions, the rows to rewrite per telemetry table
+    (incremental), staged telemetry (full)."""
     ensure_schemas(conn)
     drop_stages(conn)
     dimensions = compute_dimensions(conn, plan, overrides)
     ctx = Context(dimensions.asset_ids, dimensions.iso_limits, plan.started_at)
+    changed = {}
     for raw_name, step in STEPS.items():
-        widen_for_assets(conn, plan, step.raw, dimensions.changed_assets)
+        whole_assets = dimensions.changed_assets
         if raw_name == "vibration_samples":
-            widen_for_assets(conn, plan, step.raw, dimensions.changed_limits)
+            whole_assets = pl.concat([whole_assets, dimensions.changed_limits])
+        widen_for_assets(conn, plan, step.raw, whole_assets)
         if plan.partitions[raw_name] is None:
             stage(conn, step, ctx)
-    return dimensions, ctx
+        else:
+            changed[raw_name] = key_rows(conn, step.raw, plan.new_loads, whole_assets)
+    return dimensions, ctx, changed
 
 
 def _apply(
-    conn: duckdb.DuckDBPyConnection, plan: Plan, dimensions: Dimensions, ctx: Context
+    conn: duckdb.DuckDBPyConnection,
+    plan: Plan,
+    dimensions: Dimensions,
+    ctx: Context,
+    changed: dict[str, KeyRows],
 ) -> Changes:
     """Inside the transaction: write everything and record the run."""
     write_dimensions(conn, dimensions)
-    partitions = {}
+    rewritten: dict[str, RowSet] = {}
     for raw_name, step in STEPS.items():
         parts = plan.partitions[raw_name]
         if parts is None:
             swap_in_stage(conn, step)
-        else:
-            rebuild_partitions(conn, step, parts, ctx)
-            partitions |= dict.fromkeys(step.outputs, parts)
+            continue
+        rebuild(conn, step, changed[raw_name], parts, ctx)
+        rewritten |= dict.fromkeys((step.fact, step.quarantine), changed[raw_name])
+        if step.aggregate_table:
+            rewritten[step.aggregate_table] = PartitionRows(parts, "day")
     build_records(conn, plan, dimensions)
     as_of = build_marts(conn, plan.latest_load_at)
     record_run(conn, plan, datetime.now(UTC), as_of)
-    return Changes(plan.run_id, None if plan.full else plan.previous_run_id, partitions)
+    return Changes(plan.run_id, None if plan.full else plan.previous_run_id, rewritten)
 
 
 def _counts(conn: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
@@ -182,10 +188,10 @@ def _commit(
 ) -> None:
     """Prepare, apply the plan in one transaction, then publish the read copy."""
     try:
-        dimensions, ctx = _prepare(conn, plan, overrides)
+        dimensions, ctx, changed = _prepare(conn, plan, overrides)
         conn.execute("BEGIN")
         try:
-            changes = _apply(conn, plan, dimensions, ctx)
+            changes = _apply(conn, plan, dimensions, ctx, changed)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

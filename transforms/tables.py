@@ -3,8 +3,9 @@
 Three schemas: `clean` (typed, deduplicated, validated tables and daily aggregates),
 `quarantine` (raw rows that failed a rule, one table per raw table, same name) and
 `marts` (answers for the reliability team). Telemetry tables are partitioned by
-(asset_id, UTC day): an incremental run deletes and re-inserts the partitions a sync
-touched; every other table is rebuilt whole on every run (they are small).
+(asset_id, UTC day): an incremental run rewrites the fact rows a sync brought and the
+daily aggregates of their partitions (`row_sets`); every other table is rebuilt whole
+on every run (they are small).
 """
 
 from transforms.raw import RAW_TABLES, TELEMETRY_TABLES

@@ -3,8 +3,8 @@
 Raw rows are read with their contract columns (a column dlt did not create reads as
 null), NaN readings become null, and rows are deduplicated on the business key keeping
 the most recently loaded one (ties: the first connection name). Tables are written
-from polars frames through Arrow; partitioned tables are rewritten one set of
-(asset_id, UTC day) partitions at a time.
+from polars frames through Arrow; `partition_filter` selects (asset_id, UTC day)
+partitions of the partitioned tables.
 """
 
 from collections.abc import Iterator

@@ -4,10 +4,11 @@ peer share. Nested keys join with `_` in snake_case (`accel.peakToPeak.x` become
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sources import raw_schema as rs
 from sources.client import TractianClient
@@ -17,6 +18,17 @@ _UPPER = re.compile(r"([A-Z])")
 _RENAMED = {"id": "sample_id"}  # the rotation body's sample ids
 BACKFILL = timedelta(days=14)
 LOOKBACK = timedelta(hours=48)
+IN_FLIGHT = 512  # results fetched ahead of the consumer, at most
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def fetch_all(fetch: Callable[[T], R], tasks: list[T], concurrency: int) -> Iterator[R]:
+    """`fetch` over `tasks` on `concurrency` threads, in order, in slices of IN_FLIGHT,
+    so that bodies never pile up while the consumer writes."""
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for first in range(0, len(tasks), IN_FLIGHT):
+            yield from pool.map(fetch, tasks[first : first + IN_FLIGHT])
 
 
 def snake(name: str) -> str:

@@ -9,7 +9,6 @@ partial-failure bookkeeping: it shows what moving the bytes costs, nothing more.
 """
 
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from bench.columns import Stream, api_now, flatten, streams, window
+from bench.columns import Stream, api_now, fetch_all, flatten, streams, window
 from sources import raw_schema as rs
 from sources.client import TractianClient, iso
 from sources.telemetry import Window
@@ -26,7 +25,6 @@ from sources.telemetry import Window
 # batches, which leave a partial row group for the next insert to reopen (measured).
 BATCH_ROWS = 122_880
 STATE = f"{rs.DATASET}.floor_state"
-IN_FLIGHT = 512
 
 
 def to_arrow(stream: Stream, body: dict[str, Any]) -> pa.Table:
@@ -54,12 +52,9 @@ def _fetched(
         body = client.get(stream.path, {"start": iso(start), "end": iso(end)})
         return stream, None if body is None else to_arrow(stream, body)
 
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        # In slices, so that bodies never pile up beyond a slice while DuckDB inserts.
-        for first in range(0, len(tasks), IN_FLIGHT):
-            for stream, table in pool.map(fetch, tasks[first : first + IN_FLIGHT]):
-                if table is not None:
-                    yield stream, table
+    for stream, table in fetch_all(fetch, tasks, concurrency):
+        if table is not None:
+            yield stream, table
 
 
 def _batches(fetched: Iterable[tuple[Stream, pa.Table]]) -> Iterator[tuple[str, pa.Table]]:

@@ -4,7 +4,6 @@ loader). It is slow, so it syncs a slice of the streams and is compared by rate.
 """
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 
 import dlt
 
-from bench.columns import Stream, api_now, flatten, streams, window
+from bench.columns import Stream, api_now, fetch_all, flatten, streams, window
 from sources import raw_schema as rs
 from sources.client import TractianClient, iso
 from sources.telemetry import SyncWindow
@@ -38,8 +37,7 @@ def _rows(
         return [] if body is None else to_rows(stream, body)
 
     tasks = [(s, w) for s in table_streams for w in sync_window.windows(None)]
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        yield from pool.map(fetch, tasks)
+    yield from fetch_all(fetch, tasks, concurrency)
 
 
 def sync_naive(

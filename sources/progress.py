@@ -1,7 +1,7 @@
 """Progress of a long sync, per resource: rows, streams done and rate, on stderr.
 
 Lines are throttled (one every `interval_s` per resource) so a 10-million-row backfill
-shows where it is without flooding a log; `summary()` gives the final counts.
+shows where it is without flooding a log; the sync report takes its final `rows`.
 """
 
 import sys
@@ -41,10 +41,6 @@ class Progress:
     def line(self) -> str:
         streams = f"{self.done}/{self.total_streams} streams, " if self.total_streams else ""
         return f"{self.resource}: {streams}{self.rows:,} rows, {self.rate:,.0f} rows/s"
-
-    def finish(self) -> None:
-        if self.out is not None:
-            print(self.line(), file=self.out, flush=True)
 
     def _maybe_print(self) -> None:
         now = time.monotonic()

@@ -7,6 +7,7 @@ the samples the warehouse lacks (`telemetry_loads`). Either way, re-reading a wi
 (lookback, retries, a rerun after a crash) never duplicates a row.
 """
 
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,9 +44,8 @@ class SourceRun:
     show_progress: bool = True
 
     def tracker(self, resource: str, total_streams: int = 0) -> Progress:
-        tracker = Progress(resource, total_streams, out=None)
-        if self.show_progress:
-            tracker = Progress(resource, total_streams)
+        out = sys.stderr if self.show_progress else None
+        tracker = Progress(resource, total_streams, out=out)
         self.progress[resource] = tracker
         return tracker
 

@@ -1,8 +1,8 @@
 """The partitioned step of a run: telemetry facts, their quarantines and daily aggregates.
 
-Raw rows are processed in batches of whole assets (about BATCH_ROWS rows each), so
-memory stays bounded whatever the warehouse size and every (asset_id, day) partition
-is complete inside one batch.
+Raw rows are processed in batches of whole assets (about BATCH_ROWS fact rows each: an
+energy sample becomes one fact row per phase), so memory stays bounded whatever the
+warehouse size and every (asset_id, day) partition is complete inside one batch.
 
 - Incremental: inside the run's transaction, rewrite the fact and quarantine rows of the
   keys the new loads carry (`row_sets.KeyRows`), then recompute the daily aggregates of
@@ -51,6 +51,7 @@ class TelemetryStep:
     raw: RawTable
     build: Builder
     aggregate: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    fact_rows_per_raw_row: int = 1
 
     @property
     def fact(self) -> str:
@@ -75,21 +76,23 @@ STEPS = {
     for step in (
         TelemetryStep(VIBRATION_SAMPLES, telemetry.build_vibration, daily.vibration_daily),
         TelemetryStep(RPM_SAMPLES, telemetry.build_rpm),
-        TelemetryStep(ENERGY_SAMPLES, telemetry.build_energy, daily.energy_daily),
+        TelemetryStep(ENERGY_SAMPLES, telemetry.build_energy, daily.energy_daily, 3),
         TelemetryStep(ENERGY_CONSUMPTION, telemetry.build_consumption),
     )
 }
 
 
 def _asset_batches(
-    conn: duckdb.DuckDBPyConnection, table: RawTable, rows: RowSet | None
+    conn: duckdb.DuckDBPyConnection, step: TelemetryStep, rows: RowSet | None
 ) -> Iterator[pl.DataFrame]:
-    """Groups of asset ids whose raw rows (in `rows`, if given) add up to about BATCH_ROWS."""
-    if raw_columns(conn, table) is None:
+    """Groups of asset ids whose raw rows (in `rows`, if given) make about BATCH_ROWS
+    fact rows."""
+    if raw_columns(conn, step.raw) is None:
         return
     where = rows.where("r") if rows is not None else ""
     frames = rows.frames() if rows is not None else {}
-    yield from asset_batches(conn, f"{table.qualified} r", where, BATCH_ROWS, **frames)
+    batch_rows = BATCH_ROWS // step.fact_rows_per_raw_row
+    yield from asset_batches(conn, f"{step.raw.qualified} r", where, batch_rows, **frames)
 
 
 def _read_batch(
@@ -111,7 +114,7 @@ def _fill(
 ) -> None:
     """Build `step`'s rows (all of them, or those in `rows`) into `targets` (output name
     -> table written); the aggregate only when it is among them."""
-    for assets in _asset_batches(conn, step.raw, rows):
+    for assets in _asset_batches(conn, step, rows):
         raw = _read_batch(conn, step.raw, assets, rows)
         fact, quarantined = step.build(raw, step.raw, ctx)
         frames = {step.fact: fact, step.quarantine: quarantined}

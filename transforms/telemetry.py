@@ -24,7 +24,6 @@ from transforms import iso
 from transforms.models import conform
 from transforms.models.clean import VIBRATION_COLUMNS
 from transforms.raw import (
-    ENERGY_PHASES,
     ENERGY_STATS,
     LOAD_ID,
     PHASES_BY_QUANTITY,
@@ -137,28 +136,22 @@ def build_energy(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.D
     """(fct_energy, quarantined): one clean row per sample and phase of its quantity."""
     clean, quarantined = split(raw, _energy_rules(ctx), ctx.quarantined_at)
     keys = ["asset_id", "quantity", "sampled_at", *_LINEAGE]
-    phases = pl.DataFrame(
-        [(q, p) for q, ps in PHASES_BY_QUANTITY.items() for p in ps],
-        schema=["quantity", "phase"],
-        orient="row",
-    )
+    # One frame per (quantity, phase) it has: a quantity's rows never carry other phases.
     long = pl.concat(
         [
-            clean.select(
+            clean.filter(pl.col("quantity") == quantity).select(
                 *keys,
                 pl.lit(phase).alias("phase"),
                 pl.col(f"average_{phase}").alias("avg"),
                 pl.col(f"minimum_{phase}").alias("min"),
                 pl.col(f"maximum_{phase}").alias("max"),
+                pl.lit(ENERGY_UNITS[quantity], dtype=pl.String).alias("unit"),
             )
-            for phase in ENERGY_PHASES
+            for quantity, phases in PHASES_BY_QUANTITY.items()
+            for phase in phases
         ]
-    ).join(phases, on=["quantity", "phase"])
-    units = pl.DataFrame(
-        {"quantity": list(ENERGY_UNITS), "unit": list(ENERGY_UNITS.values())},
-        schema={"quantity": pl.String, "unit": pl.String},
     )
-    fact = long.join(units, on="quantity", how="left").sort("asset_id", "sampled_at", "quantity")
+    fact = long.sort("asset_id", "sampled_at", "quantity")
     return conform(FCT_ENERGY, fact), _quarantine(quarantined, table)
 
 

@@ -153,7 +153,7 @@ def _other_rows(results: dict[str, Any], met: dict[str, bool]) -> list[Row]:
             _n(b4["incremental_s"], 1),
             "",
             "",
-            f"{b4['incremental_over_full']:.0%} of full",
+            f"{b4['incremental_over_full']:.1%} of full",
             "<= 10 %",
             _met(met["B4 incremental <= 10 % of full"]),
         ),

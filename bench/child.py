@@ -88,13 +88,7 @@ MODULES = {
 def telemetry_samples(db_path: Path) -> int:
     """Telemetry rows in the raw tables of `db_path`."""
     with duckdb.connect(str(db_path), read_only=True) as con:
-        present = {
-            row[0]
-            for row in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
-                [rs.DATASET],
-            ).fetchall()
-        }
+        present = rs.present_tables(con)
         return sum(
             con.execute(f"SELECT count(*) FROM {rs.DATASET}.{name}").fetchall()[0][0]
             for name in TELEMETRY

@@ -76,11 +76,7 @@ def _batches(fetched: Iterable[tuple[Stream, pa.Table]]) -> Iterator[tuple[str, 
 
 
 def _has_rows(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [rs.DATASET, name],
-    ).fetchall()[0][0]
-    return bool(exists) and bool(
+    return name in rs.present_tables(con) and bool(
         con.execute(f"SELECT count(*) FROM {rs.DATASET}.{name}").fetchall()[0][0]
     )
 

@@ -60,11 +60,7 @@ def _rows_held(
     scope: dict[str, list[Window]] | None,
 ) -> int:
     """Rows of `table` for `connections` (within `scope`'s windows per connection, if any)."""
-    exists = conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [rs.DATASET, table],
-    ).fetchone()[0]
-    if not exists:
+    if table not in rs.present_tables(conn):
         return 0
     total = 0
     for name in connections:

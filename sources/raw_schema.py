@@ -12,6 +12,7 @@ dlt adds `_dlt_load_id` and `_dlt_id` to each table when loading.
 
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 
 DATASET = "tractian_raw"
@@ -301,3 +302,11 @@ RAW_TABLES: dict[str, RawTable] = {
         WORK_ORDER_CATEGORIES,
     )
 }
+
+
+def present_tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    """The raw tables that exist in the warehouse `conn` is connected to."""
+    rows = conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [DATASET]
+    ).fetchall()
+    return {row[0] for row in rows}

@@ -31,13 +31,6 @@ def _series_columns(table: rs.RawTable) -> list[str]:
     return [k for k in table.primary_key if k not in ("connection_name", "sampled_at")]
 
 
-def _present(conn: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [rs.DATASET]
-    ).fetchall()
-    return {row[0] for row in rows}
-
-
 @dataclass
 class KnownSamples:
     """`sampled_at` of the rows one raw telemetry table already holds, per series."""
@@ -60,7 +53,7 @@ class KnownSamples:
             return known
         series = ", ".join(_series_columns(table))
         with duckdb.connect(str(db_path)) as conn:
-            if table.name not in _present(conn):
+            if table.name not in rs.present_tables(conn):
                 return known
             grouped = conn.sql(
                 f"SELECT {series}, list(sampled_at) AS times FROM {rs.DATASET}.{table.name} "
@@ -89,7 +82,7 @@ def drop_duplicate_samples(db_path: Path, connection_name: str) -> dict[str, int
     """Delete all but one row of each telemetry key of the connection; rows dropped."""
     dropped = {}
     with duckdb.connect(str(db_path)) as conn:
-        present = _present(conn)
+        present = rs.present_tables(conn)
         for table in TELEMETRY:
             if table.name not in present:
                 continue

@@ -9,6 +9,8 @@ reliability team asks.
 import argparse
 from pathlib import Path
 
+from sources.cli_types import int_at_least
+
 DEFAULT_DEMO_DB = Path("warehouse/tractian.duckdb")
 
 
@@ -21,19 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--db", type=Path, default=DEFAULT_DEMO_DB, help="warehouse DuckDB file")
     parser.add_argument(
-        "--days", type=_positive_int, default=14, help="days of simulated history (default 14)"
+        "--days", type=int_at_least(1), default=14, help="days of simulated history (default 14)"
     )
     parser.set_defaults(func=run_demo)
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be >= 1")
-    return number
 
 
 def run_demo(args: argparse.Namespace) -> int:

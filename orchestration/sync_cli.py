@@ -6,9 +6,11 @@ Exit codes: 0 success; 1 a failure after which what loaded is kept (retry later)
 
 import argparse
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sources.cli_types import moment, non_negative_float
 
 if TYPE_CHECKING:
     from sources.connections import Connection
@@ -26,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _connection_args(sync)
     sync.add_argument("--db", type=Path, default=None, help="warehouse DuckDB file")
-    sync.add_argument("--start", type=_iso, help="backfill from this ISO time (re-reads)")
+    sync.add_argument("--start", type=moment, help="backfill from this ISO time (re-reads)")
     sync.add_argument(
         "--lookback", type=_hours, default=None, help="hours re-read for late data (default 48)"
     )
@@ -47,22 +49,8 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _iso(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _hours(value: str) -> timedelta:
-    try:
-        hours = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of hours: {value!r}") from None
-    if hours < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
-    return timedelta(hours=hours)
+    return timedelta(hours=non_negative_float(value))
 
 
 def resolve_connections(name: str | None, base_url: str | None) -> list["Connection"]:

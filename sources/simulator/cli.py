@@ -14,44 +14,13 @@ import argparse
 import signal
 import sys
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sources.cli_types import int_at_least, moment, non_negative_float
 from sources.simulator.faults import FAULT_KINDS, parse_fault_spec
 
 DEFAULT_PORT = 8710
-
-
-def _int_at_least(low: int) -> Any:
-    def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {value}")
-        return value
-
-    return convert
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def _moment(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 timestamp") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _fault(text: str) -> str:
@@ -70,16 +39,16 @@ def _add_world_options(parser: argparse.ArgumentParser, *, with_defaults: bool) 
     def default(value: Any) -> Any:
         return value if with_defaults else argparse.SUPPRESS
 
-    parser.add_argument("--seed", type=_int_at_least(0), default=default(7), help="default 7")
+    parser.add_argument("--seed", type=int_at_least(0), default=default(7), help="default 7")
     parser.add_argument(
-        "--days", type=_int_at_least(1), default=default(14), help="days of history (14)"
+        "--days", type=int_at_least(1), default=default(14), help="days of history (14)"
     )
     parser.add_argument(
-        "--scale", type=_int_at_least(1), default=default(1), help="components multiplier (1)"
+        "--scale", type=int_at_least(1), default=default(1), help="components multiplier (1)"
     )
     parser.add_argument(
         "--now",
-        type=_moment,
+        type=moment,
         default=default(None),
         help="start time (default: now, to the minute)",
     )
@@ -97,13 +66,13 @@ def register(subparsers: Any) -> None:
     _add_world_options(parser, with_defaults=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument(
-        "--port", type=_int_at_least(0), default=DEFAULT_PORT, help=f"{DEFAULT_PORT}; 0: any free"
+        "--port", type=int_at_least(0), default=DEFAULT_PORT, help=f"{DEFAULT_PORT}; 0: any free"
     )
-    parser.add_argument("--speed", type=_non_negative_float, default=0.0, help="sim s per real s")
+    parser.add_argument("--speed", type=non_negative_float, default=0.0, help="sim s per real s")
     parser.add_argument(
-        "--rate-limit", type=_non_negative_float, default=200.0, metavar="RPS", help="0: off"
+        "--rate-limit", type=non_negative_float, default=200.0, metavar="RPS", help="0: off"
     )
-    parser.add_argument("--burst", type=_int_at_least(1), default=400)
+    parser.add_argument("--burst", type=int_at_least(1), default=400)
     parser.add_argument(
         "--fault", type=_fault, action="append", default=[], metavar="NAME[:k=v,...]"
     )
@@ -118,8 +87,8 @@ def register(subparsers: Any) -> None:
     )
     _add_world_options(truth, with_defaults=False)
     truth.add_argument("--companies", required=True, help="comma-separated ids or names")
-    truth.add_argument("--start", type=_moment, required=True)
-    truth.add_argument("--as-of", type=_moment, help="default: --now")
+    truth.add_argument("--start", type=moment, required=True)
+    truth.add_argument("--as-of", type=moment, help="default: --now")
     truth.add_argument("--out", type=Path, required=True)
     truth.set_defaults(func=write_ground_truth)
 

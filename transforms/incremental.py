@@ -1,5 +1,5 @@
-"""What a run has to rebuild: the loads it has not seen and the partitions they touched
-(the rows themselves are selected by `row_sets.key_rows`).
+"""What a run has to rebuild: the loads it has not seen, the keys they brought
+(`row_sets.ChangedKeys`) and the partitions those keys fall in.
 
 Processed load ids are kept in `clean._transform_loads` (a set, not a watermark: a
 pending load package of one connection can land after a newer load of another). The
@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 
 from transforms.raw import LOAD_ID, RAW_TABLES, TELEMETRY_TABLES, RawTable
+from transforms.row_sets import ChangedKeys, changed_keys
 from transforms.tables import LOADS, RUNS
 from transforms.warehouse import day_number, fetch, raw_columns, registered, table_exists
 
@@ -37,6 +38,7 @@ class Plan:
     previous_run_id: int | None
     iso_changed: bool = False
     partitions: dict[str, pl.DataFrame | None] = field(default_factory=dict)
+    keys: dict[str, ChangedKeys] = field(default_factory=dict)  # not on a full run
 
     @property
     def latest_load_at(self) -> datetime | None:
@@ -116,36 +118,36 @@ def plan_run(
     )
     plan.iso_changed = not full and last["iso_config_digest"] != iso_digest
     for table in TELEMETRY_TABLES:
-        plan.partitions[table.name] = (
-            None if full else touched_by_loads(conn, table, plan.new_loads)
-        )
+        if full:
+            plan.partitions[table.name] = None
+            continue
+        keys = changed_keys(conn, table, plan.new_loads)
+        plan.keys[table.name] = keys
+        plan.partitions[table.name] = _partitions_of_keys(conn, keys)
     return plan
 
 
+_NO_PARTITIONS = pl.DataFrame(schema={"asset_id": pl.String, "day": pl.Date})
+
+
 def _distinct_partitions(
-    conn: duckdb.DuckDBPyConnection, table: RawTable, where: str, **frames: pl.DataFrame
+    conn: duckdb.DuckDBPyConnection, relation: str, where: str, **frames: pl.DataFrame
 ) -> pl.DataFrame:
-    empty = pl.DataFrame(schema={"asset_id": pl.String, "day": pl.Date})
-    if raw_columns(conn, table) is None:
-        return empty
     sql = (
         f"SELECT DISTINCT asset_id, {day_number('sampled_at')} AS day_number "
-        f"FROM {table.qualified} WHERE {where}"
+        f"FROM {relation} WHERE {where}"
     )
     with registered(conn, **frames):
         found = fetch(conn, sql)
     days = found.select("asset_id", pl.col("day_number").cast(pl.Int32).cast(pl.Date).alias("day"))
-    return pl.concat([empty, days])
+    return pl.concat([_NO_PARTITIONS, days])
 
 
-def touched_by_loads(
-    conn: duckdb.DuckDBPyConnection, table: RawTable, load_ids: list[str]
-) -> pl.DataFrame:
-    """(asset_id, day) partitions of `table` holding rows from `load_ids`."""
-    loads = pl.DataFrame({"load_id": load_ids}, schema={"load_id": pl.String})
-    return _distinct_partitions(
-        conn, table, f"{LOAD_ID} IN (SELECT load_id FROM _loads)", _loads=loads
-    )
+def _partitions_of_keys(conn: duckdb.DuckDBPyConnection, keys: ChangedKeys) -> pl.DataFrame:
+    """(asset_id, day) partitions holding `keys`."""
+    if keys.bounds is None:
+        return _NO_PARTITIONS
+    return _distinct_partitions(conn, keys.table, "TRUE")
 
 
 def widen_for_assets(
@@ -155,9 +157,11 @@ def widen_for_assets(
     current = plan.partitions[table.name]
     if current is None or asset_ids.is_empty():
         return
+    if raw_columns(conn, table) is None:
+        return
     assets = pl.DataFrame({"asset_id": asset_ids}, schema={"asset_id": pl.String})
     extra = _distinct_partitions(
-        conn, table, "asset_id IN (SELECT asset_id FROM _assets)", _assets=assets
+        conn, table.qualified, "asset_id IN (SELECT asset_id FROM _assets)", _assets=assets
     )
     plan.partitions[table.name] = pl.concat([current, extra]).unique().sort("asset_id", "day")
 

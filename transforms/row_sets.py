@@ -47,25 +47,59 @@ class PartitionRows:
 
 
 @dataclass(frozen=True)
-class KeyRows:
-    """Rows whose business key is in `keys_table` (a temporary table), or of `assets`."""
+class ChangedKeys:
+    """The business keys some loads brought to one raw table, kept in DuckDB (a temporary
+    table of this connection), since the first sync of a connection can bring millions."""
 
-    keys_table: str
-    key_columns: tuple[str, ...]
+    table: str
+    columns: tuple[str, ...]
     bounds: tuple[datetime, datetime] | None  # sampled_at range of the keys; None: none
-    assets: pl.DataFrame  # asset_id
+
+
+def changed_keys(
+    conn: duckdb.DuckDBPyConnection, table: RawTable, load_ids: list[str]
+) -> ChangedKeys:
+    """The keys of `table`'s rows from `load_ids` (no table when the raw table is absent)."""
+    keys = f"_changed_keys_{table.name}"
+    if raw_columns(conn, table) is None:
+        return ChangedKeys(keys, table.business_key, None)
+    columns = ", ".join(table.business_key)
+    loads = pl.DataFrame({"load_id": load_ids}, schema={"load_id": pl.String})
+    with registered(conn, _loads=loads):
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE {keys} AS SELECT DISTINCT {columns} "
+            f"FROM {table.qualified} WHERE {LOAD_ID} IN (SELECT load_id FROM _loads)"
+        )
+    first, last = conn.sql(
+        f"SELECT min({TIMESTAMP_KEY}), max({TIMESTAMP_KEY}) FROM {keys}"
+    ).fetchall()[0]
+    return ChangedKeys(keys, table.business_key, (first, last) if first else None)
+
+
+@dataclass(frozen=True)
+class KeyRows:
+    """Rows whose business key is in `keys`, or of `assets` (asset_id)."""
+
+    keys: ChangedKeys
+    assets: pl.DataFrame
+
+    @classmethod
+    def of(cls, keys: ChangedKeys, whole_assets: pl.Series) -> "KeyRows":
+        """The rows to rewrite: those of `keys`, and every row of `whole_assets`."""
+        assets = pl.DataFrame({"asset_id": whole_assets.unique()}, schema={"asset_id": pl.String})
+        return cls(keys, assets)
 
     def where(self, alias: str = "") -> str:
         prefix = f"{alias}." if alias else ""
         clauses = []
-        if self.bounds is not None:
-            first, last = (t.isoformat() for t in self.bounds)
-            columns = ", ".join(prefix + c for c in self.key_columns)
+        if self.keys.bounds is not None:
+            first, last = (t.isoformat() for t in self.keys.bounds)
+            columns = ", ".join(prefix + c for c in self.keys.columns)
             clauses.append(
                 # The constant range lets DuckDB skip row groups before the key lookup.
                 f"({prefix}{TIMESTAMP_KEY} BETWEEN TIMESTAMPTZ '{first}' AND "
                 f"TIMESTAMPTZ '{last}' AND ({columns}) IN "
-                f"(SELECT {', '.join(self.key_columns)} FROM {self.keys_table}))"
+                f"(SELECT {', '.join(self.keys.columns)} FROM {self.keys.table}))"
             )
         if not self.assets.is_empty():
             clauses.append(f"{prefix}asset_id IN (SELECT asset_id FROM _whole_assets)")
@@ -75,33 +109,4 @@ class KeyRows:
         return {} if self.assets.is_empty() else {"_whole_assets": self.assets}
 
     def is_empty(self) -> bool:
-        return self.bounds is None and self.assets.is_empty()
-
-
-def key_rows(
-    conn: duckdb.DuckDBPyConnection,
-    table: RawTable,
-    load_ids: list[str],
-    whole_assets: pl.Series,
-) -> KeyRows:
-    """The rows of `table`'s outputs to rewrite: keys of `load_ids`, all of `whole_assets`.
-
-    The keys stay in DuckDB (a temporary table of this connection), since the first sync
-    of a new connection can bring millions of them.
-    """
-    keys_table = f"_changed_keys_{table.name}"
-    key_columns = table.business_key
-    assets = pl.DataFrame({"asset_id": whole_assets.unique()}, schema={"asset_id": pl.String})
-    if raw_columns(conn, table) is None:
-        return KeyRows(keys_table, key_columns, None, assets)
-    loads = pl.DataFrame({"load_id": load_ids}, schema={"load_id": pl.String})
-    with registered(conn, _loads=loads):
-        conn.execute(
-            f"CREATE OR REPLACE TEMP TABLE {keys_table} AS "
-            f"SELECT DISTINCT {', '.join(key_columns)} FROM {table.qualified} "
-            f"WHERE {LOAD_ID} IN (SELECT load_id FROM _loads)"
-        )
-    first, last = conn.sql(
-        f"SELECT min({TIMESTAMP_KEY}), max({TIMESTAMP_KEY}) FROM {keys_table}"
-    ).fetchall()[0]
-    return KeyRows(keys_table, key_columns, (first, last) if first else None, assets)
+        return self.keys.bounds is None and self.assets.is_empty()

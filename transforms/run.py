@@ -27,7 +27,7 @@ from transforms.build_telemetry import STEPS, drop_stages, rebuild, stage, swap_
 from transforms.incremental import Plan, last_run, plan_run, record_run, widen_for_assets
 from transforms.models import MODELS, table_schema
 from transforms.publish import Changes, default_read_copy, publish_read_copy, read_copy_run_id
-from transforms.row_sets import KeyRows, PartitionRows, RowSet, key_rows
+from transforms.row_sets import KeyRows, PartitionRows, RowSet
 from transforms.telemetry import Context
 from transforms.warehouse import connect, ensure_schemas
 
@@ -95,7 +95,7 @@ def _prepare(
         if plan.partitions[raw_name] is None:
             stage(conn, step, ctx)
         else:
-            changed[raw_name] = key_rows(conn, step.raw, plan.new_loads, whole_assets)
+            changed[raw_name] = KeyRows.of(plan.keys[raw_name], whole_assets)
     return dimensions, ctx, changed
 
 

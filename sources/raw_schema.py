@@ -21,13 +21,17 @@ TS = pa.timestamp("us", tz="UTC")
 
 VIBRATION_MEASURES = ("rms", "peak", "peak_to_peak", "crest_factor", "crest_factor_db")
 VIBRATION_AXES = ("x", "y", "z")
-ENERGY_QUANTITIES = ("current", "voltage", "active_power", "power_factor")
+# The per-phase energy quantities, named as the API's paths name them
+# (GET /assets/{id}/energy/{quantity}) and kept in the API's units: current A, voltage V,
+# active-power W, power-factor (no unit), reactive-power VAR. The clean layer converts.
+ENERGY_QUANTITIES = ("current", "voltage", "active-power", "power-factor", "reactive-power")
 # Line quantities (voltage) are reported between phases, the others per phase.
 PHASES_BY_QUANTITY = {
     "current": ("a", "b", "c"),
     "voltage": ("ab", "bc", "ac"),
-    "active_power": ("a", "b", "c"),
-    "power_factor": ("a", "b", "c"),
+    "active-power": ("a", "b", "c"),
+    "power-factor": ("a", "b", "c"),
+    "reactive-power": ("a", "b", "c"),
 }
 ENERGY_PHASES = ("a", "b", "c", "ab", "bc", "ac")
 ENERGY_STATS = ("average", "minimum", "maximum")
@@ -163,21 +167,61 @@ ENERGY_SAMPLES = RawTable(
     telemetry=True,
 )
 
-ENERGY_CONSUMPTION = RawTable(
-    "energy_consumption",
-    pa.schema(
+
+def _interval_schema(*values: pa.Field) -> pa.Schema:
+    """An energy interval series: one value (or two) and `forecast` per `sampled_at`."""
+    return pa.schema(
         [
             CONNECTION,
             pa.field("company_id", pa.string()),
             _key("asset_id", pa.string()),
             _key("sampled_at", TS),
-            pa.field("consumption", pa.float64()),
-            pa.field("accumulated_consumption", pa.float64()),
+            *values,
             pa.field("forecast", pa.bool_()),
         ]
+    )
+
+
+ENERGY_CONSUMPTION = RawTable(
+    "energy_consumption",
+    _interval_schema(
+        pa.field("consumption", pa.float64()),  # Wh in the interval ending at sampled_at
+        pa.field("accumulated_consumption", pa.float64()),  # Wh
     ),
     ("connection_name", "asset_id", "sampled_at"),
     telemetry=True,
+)
+
+ENERGY_DEMAND = RawTable(
+    "energy_demand",
+    _interval_schema(pa.field("demand", pa.float64())),  # kW, as the API serves it
+    ("connection_name", "asset_id", "sampled_at"),
+    telemetry=True,
+)
+
+ENERGY_COST = RawTable(
+    "energy_cost",
+    _interval_schema(pa.field("cost", pa.float64())),  # in the company's currency
+    ("connection_name", "asset_id", "sampled_at"),
+    telemetry=True,
+)
+
+# What the connector learned about each monitored asset: which telemetry it has. From the
+# asset's `sensorType` where the API gives one (`detected_by` = "asset"), otherwise from
+# which telemetry endpoint answered with samples ("probe"). Assets whose probes found no
+# samples yet have no row.
+ASSET_SENSOR_TYPES = RawTable(
+    "asset_sensor_types",
+    pa.schema(
+        [
+            CONNECTION,
+            _key("asset_id", pa.string()),
+            pa.field("company_id", pa.string()),
+            pa.field("sensor_type", pa.string()),  # "vibration" | "energy"
+            pa.field("detected_by", pa.string()),  # "asset" | "probe"
+        ]
+    ),
+    ("connection_name", "asset_id"),
 )
 
 INSIGHTS = RawTable(
@@ -295,6 +339,9 @@ RAW_TABLES: dict[str, RawTable] = {
         RPM_SAMPLES,
         ENERGY_SAMPLES,
         ENERGY_CONSUMPTION,
+        ENERGY_DEMAND,
+        ENERGY_COST,
+        ASSET_SENSOR_TYPES,
         INSIGHTS,
         EVENTS,
         WORK_ORDERS,

@@ -2,12 +2,17 @@
 what a perfect sync should hold, one parquet file per raw table.
 
     tractian-elt simulator [--host H] [--port N] [--seed N] [--days N] [--scale N]
-                           [--now ISO] [--speed X] [--rate-limit RPS] [--burst N]
-                           [--fault NAME[:k=v,...]]... [--webhook-url URL]
+                           [--now ISO] [--profile integration|public] [--speed X]
+                           [--rate-limit RPS] [--burst N] [--fault NAME[:k=v,...]]...
+                           [--webhook-url URL]
     tractian-elt simulator ground-truth --companies ID|NAME,... --start ISO [--as-of ISO]
-                           [--seed N] [--days N] [--scale N] [--now ISO] --out DIR
+                           [--seed N] [--days N] [--scale N] [--now ISO]
+                           [--profile integration|public] --out DIR
 
-The webhook secret comes from TRACTIAN_SIMULATOR_WEBHOOK_SECRET, never from a flag.
+`--profile public` serves exactly the published API (no /connection, /companies, sensor
+fields...; see sources/simulator/api_profiles.py); the ground truth must be asked for
+the same profile as the server it describes. The webhook secret comes from
+TRACTIAN_SIMULATOR_WEBHOOK_SECRET, never from a flag.
 """
 
 import argparse
@@ -18,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sources.cli_types import int_at_least, moment, non_negative_float
+from sources.simulator.api_profiles import INTEGRATION, PROFILES
 from sources.simulator.faults import FAULT_KINDS, parse_fault_spec
 
 DEFAULT_PORT = 8710
@@ -33,8 +39,8 @@ def _fault(text: str) -> str:
 
 
 def _add_world_options(parser: argparse.ArgumentParser, *, with_defaults: bool) -> None:
-    """--seed/--days/--scale/--now; without defaults on a subcommand, so that values given
-    before the subcommand's name are not overwritten by the subcommand's defaults."""
+    """--seed/--days/--scale/--now/--profile; without defaults on a subcommand, so that
+    values given before the subcommand's name are not overwritten by its defaults."""
 
     def default(value: Any) -> Any:
         return value if with_defaults else argparse.SUPPRESS
@@ -51,6 +57,13 @@ def _add_world_options(parser: argparse.ArgumentParser, *, with_defaults: bool) 
         type=moment,
         default=default(None),
         help="start time (default: now, to the minute)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=default(INTEGRATION),
+        help="the API imitated: integration (default: published API plus integration "
+        "layer) or public (exactly the published API)",
     )
 
 
@@ -118,6 +131,7 @@ def serve(args: argparse.Namespace) -> int:
             webhook_url=args.webhook_url,
             host=args.host,
             port=args.port,
+            profile=args.profile,
         )
     except ValueError as exc:
         return _fail(str(exc))
@@ -139,7 +153,8 @@ def _print_banner(sim: Any) -> None:
     state = sim.state()
     config = state["config"]
     print(
-        f"Tractian API simulator serving {sim.base_url} (seed {config['seed']}, "
+        f"Tractian API simulator serving {sim.base_url} ({sim.profile} profile, "
+        f"seed {config['seed']}, "
         f"{config['days']} days, scale {config['scale']}, now {state['now']}, "
         f"speed {sim.clock.speed:g})"
     )
@@ -168,7 +183,7 @@ def write_ground_truth(args: argparse.Namespace) -> int:
             return _fail(f"--companies: unknown company {item!r}")
         company_ids.append(company_id)
     as_of_ms = now_ms if args.as_of is None else to_ms(args.as_of)
-    tables = ground_truth(world, company_ids, to_ms(args.start), as_of_ms)
+    tables = ground_truth(world, company_ids, to_ms(args.start), as_of_ms, profile=args.profile)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         pq.write_table(table, args.out / f"{name}.parquet")

@@ -7,6 +7,10 @@ or the demo can drive it from ordinary synchronous code:
         requests.get(sim.base_url + "/companies", headers={"Authorization": ...})
         sim.set_fault("server_errors", count=2)
 
+`profile` chooses the API it imitates: "integration" (default: the published API plus an
+integration layer) or "public" (exactly the published API); see api_profiles.py. The
+ground truth follows the same profile.
+
 Every control mutates state on the server's loop, never beside it. The same controls are
 served under `/_sim` (see `control_routes.py`) for other processes.
 """
@@ -21,6 +25,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 from aiohttp import web
 
+from sources.simulator.api_profiles import INTEGRATION, check_profile
 from sources.simulator.clock import SimClock, to_ms, wall_minute_ms
 from sources.simulator.control_routes import control_routes
 from sources.simulator.faults import FaultBoard, RateLimiter, parse_fault_spec, resolve_params
@@ -60,7 +65,9 @@ class Simulator:
         webhook_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
         host: str = "127.0.0.1",
         port: int = 0,
+        profile: str = INTEGRATION,
     ) -> None:
+        self.profile = check_profile(profile)
         secret = resolve_secret(webhook_secret) if webhook_url else None
         self.config = config or SimConfig()
         self.host, self.port = host, port
@@ -69,7 +76,7 @@ class Simulator:
         self.world = World(self.config, start_ms)
         limiter = RateLimiter(rate_limit, burst) if rate_limit else None
         board = FaultBoard(self.config.seed)
-        self._state = ServerState(self.world, self.clock, board, limiter)
+        self._state = ServerState(self.world, self.clock, board, limiter, self.profile)
         for spec in faults:
             name, params = parse_fault_spec(spec) if isinstance(spec, str) else spec
             board.set(name, self._checked_params(name, params))
@@ -207,12 +214,13 @@ class Simulator:
         return self._runner.app[STATS]
 
     def state(self) -> dict[str, Any]:
-        """Clock, faults, connections, rate limit, webhooks, tokens and stats."""
+        """Profile, clock, faults, connections, rate limit, webhooks, tokens, tariffs, stats."""
         return self._call(self._describe)
 
     def _describe(self) -> dict[str, Any]:
         state = self._state
         return {
+            "profile": self.profile,
             "now": iso(self.clock.now_ms()),
             "speed": self.clock.speed,
             "config": dataclasses.asdict(self.config),
@@ -221,13 +229,17 @@ class Simulator:
             "rateLimit": state.limiter.describe() if state.limiter else None,
             "webhooks": self._notifier.describe_sender(),
             "tokens": self.tokens,
+            "tariffs": {cid: t.describe() for cid, t in self.world.tariffs.items()},
             "stats": self._stats().describe() if self._runner else None,
         }
 
     def ground_truth(
         self, company_ids: Iterable[str], start: datetime | int, as_of: datetime | int | None = None
     ) -> dict[str, pa.Table]:
-        """What a perfect sync since `start`, as of `as_of` (default: now), should hold."""
+        """What a perfect sync since `start`, as of `as_of` (default: now), should hold,
+        reading this simulator's profile."""
         as_of_ms = self.clock.now_ms() if as_of is None else _moment_ms(as_of)
-        ids = list(company_ids)
-        return self._call(lambda: ground_truth(self.world, ids, _moment_ms(start), as_of_ms))
+        ids, start_ms = list(company_ids), _moment_ms(start)
+        return self._call(
+            lambda: ground_truth(self.world, ids, start_ms, as_of_ms, profile=self.profile)
+        )

@@ -1,6 +1,7 @@
 """`/_sim/...`: the simulator's test and demo controls over HTTP (no token needed).
 
-- `GET /_sim/state`: clock, faults, connection statuses, rate limit, webhooks, tokens, stats
+- `GET /_sim/state`: profile, clock, faults, connection statuses, rate limit, webhooks,
+  tokens, tariffs, stats
 - `POST /_sim/faults` `{"name": "slow", "params": {"seconds": 2}}` or `{"spec": "slow:seconds=2"}`
 - `DELETE /_sim/faults[?name=NAME]`: clear every fault, or one kind
 - `POST /_sim/clock` `{"now": ISO}` | `{"advanceSeconds": N}` | `{"speed": X}` (combinable)

@@ -2,9 +2,15 @@
 
 Load follows the duty cycle (a light idle load while stopped); current follows load,
 line voltage sits near nominal, power factor follows load (about 0.4 idle, 0.85 at full
-load) and active power is V_phase * I * PF per phase. Each slot has min/avg/max.
-Consumption is counted in integer units of 1e-4 kWh so running sums are exact whatever
-the window.
+load). Quantities are named as the API's paths name them and kept in its units: current
+A, voltage V (line to line), active-power W and reactive-power VAR per phase. Active and
+reactive power are computed from the *served* (rounded) voltage, current and power
+factor, P = V_phase * I * PF and Q = V_phase * I * sqrt(1 - PF^2), so that a client can
+check the relations on what it reads. Each slot has min/avg/max.
+
+Consumption is counted in integer units of 0.1 Wh (from the average active power over
+the 15-minute interval), so running sums are exact whatever the window; demand and cost
+derive from the same units (see telemetry.EnergyFrame).
 """
 
 import math
@@ -17,16 +23,23 @@ from sources.simulator.profiles import Profile
 QUANTITY_PHASES = {
     "current": ("a", "b", "c"),
     "voltage": ("ab", "bc", "ac"),
-    "active_power": ("a", "b", "c"),
-    "power_factor": ("a", "b", "c"),
+    "active-power": ("a", "b", "c"),
+    "power-factor": ("a", "b", "c"),
+    "reactive-power": ("a", "b", "c"),
 }
 STATS = ("average", "minimum", "maximum")
-UNITS_PER_KWH = 10_000
+UNITS_PER_WH = 10
+INTERVAL_H = 0.25
 ANOMALY_RATE = 0.002
 CONSUMPTION_NULL_RATE = 0.001
-_DECIMALS = {"current": 3, "voltage": 2, "active_power": 3, "power_factor": 3}
+_DECIMALS = {
+    "current": 3,
+    "voltage": 2,
+    "active-power": 1,
+    "power-factor": 3,
+    "reactive-power": 1,
+}
 _SQRT3 = math.sqrt(3.0)
-_INTERVAL_H = 0.25
 _NULLABLE = tuple(
     (q, s, ph) for q, phases in QUANTITY_PHASES.items() for s in STATS for ph in phases
 )
@@ -45,7 +58,7 @@ def _spread(avg: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray
 
 
 def energy_values(p: Profile, k: np.ndarray, on: np.ndarray) -> tuple[EnergyValues, np.ndarray]:
-    """Every quantity's min/avg/max per phase, and consumption in 1e-4 kWh units."""
+    """Every quantity's min/avg/max per phase, and consumption in 0.1 Wh units."""
     z = normals(p.key, k, 10)
     u = uniforms(p.key, k, 18, offset=10)
     load = _load(p, on, z[:, 0])
@@ -65,14 +78,36 @@ def energy_values(p: Profile, k: np.ndarray, on: np.ndarray) -> tuple[EnergyValu
         np.clip(pf - 0.005 - 0.025 * u[:, 12:15], 0.05, 0.99),
         np.clip(pf + 0.005 + 0.025 * u[:, 15:18], 0.05, 0.995),
     )
-    stats = {"current": current, "voltage": voltage, "power_factor": factor}
-    stats["active_power"] = tuple(
-        _phase_voltage(v) * i * f / 1000.0 for v, i, f in zip(voltage, current, factor, strict=True)
+    served = {
+        "current": _rounded("current", current),
+        "voltage": _rounded("voltage", voltage),
+        "power-factor": _rounded("power-factor", factor),
+    }
+    served["active-power"], served["reactive-power"] = _powers(served)
+    values = {q: _columns(q, served[q]) for q in QUANTITY_PHASES}
+    power = values["active-power"]
+    watts = power["average_a"] + power["average_b"] + power["average_c"]
+    return values, np.rint(watts * INTERVAL_H * UNITS_PER_WH).astype(np.int64)
+
+
+def _rounded(quantity: str, triple: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    return tuple(np.round(values, _DECIMALS[quantity]) for values in triple)
+
+
+def _powers(served: dict[str, tuple[np.ndarray, ...]]) -> tuple[tuple[np.ndarray, ...], ...]:
+    """(active, reactive) power per stat from the served V, I and PF. Reactive power falls
+    as the power factor rises, so its minimum takes the maximum power factor (and its
+    maximum the minimum one): minimum <= average <= maximum holds for both."""
+    volts = [_phase_voltage(line) for line in served["voltage"]]
+    amps, pf = served["current"], served["power-factor"]
+    digits = _DECIMALS["active-power"]
+    active = tuple(np.round(v * i * f, digits) for v, i, f in zip(volts, amps, pf, strict=True))
+    reactive_pf = (pf[0], pf[2], pf[1])  # average, minimum, maximum
+    reactive = tuple(
+        np.round(v * i * np.sqrt(1.0 - f * f), _DECIMALS["reactive-power"])
+        for v, i, f in zip(volts, amps, reactive_pf, strict=True)
     )
-    values = {q: _columns(q, stats[q]) for q in QUANTITY_PHASES}
-    power = values["active_power"]
-    kwh = (power["average_a"] + power["average_b"] + power["average_c"]) * _INTERVAL_H
-    return values, np.rint(kwh * UNITS_PER_KWH).astype(np.int64)
+    return active, reactive
 
 
 def _phase_voltage(line: np.ndarray) -> np.ndarray:
@@ -85,7 +120,7 @@ def _columns(quantity: str, triple: tuple[np.ndarray, ...]) -> dict[str, np.ndar
     out = {}
     for stat, values in zip(STATS, triple, strict=True):
         for i, phase in enumerate(QUANTITY_PHASES[quantity]):
-            out[f"{stat}_{phase}"] = np.round(values[:, i], _DECIMALS[quantity])
+            out[f"{stat}_{phase}"] = np.ascontiguousarray(values[:, i])
     return out
 
 

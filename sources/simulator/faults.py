@@ -17,8 +17,9 @@ affected at most; default 3 for server_errors and 1 for the others, unlimited wh
 Specific parameters: `server_errors` `statuses` (e.g. `500/503`), `slow` `seconds`,
 `truncated` `fraction` of the body sent and `full_length` (true: Content-Length of the
 whole body, the connection closes early; false: a complete response of invalid JSON),
-`rate_limited` `retry_after` seconds, `shifting_pages` `k` (pages after the first start
-up to k records early or late).
+`rate_limited` `retry_after` seconds and `http_date` (true: Retry-After as the HTTP
+date that many seconds later, instead of the seconds), `shifting_pages` `k` (pages after
+the first start up to k records early or late).
 """
 
 import hashlib
@@ -97,7 +98,10 @@ FAULT_KINDS: dict[str, tuple[dict[str, tuple[Callable[[Any], Any], Any]], int | 
         {**_SELECTING_RATE, "fraction": (_fraction_open, 0.5), "full_length": (_flag, True)},
         1,
     ),
-    "rate_limited": ({**_SELECTING_RATE, "retry_after": (_int_at_least(1), 1)}, 1),
+    "rate_limited": (
+        {**_SELECTING_RATE, "retry_after": (_int_at_least(1), 1), "http_date": (_flag, False)},
+        1,
+    ),
     "shifting_pages": ({"k": (_int_at_least(1), 3)}, None),
     "reauthorization_required": ({"after": (_int_at_least(0), 0)}, None),
     "invalid_token": ({}, None),

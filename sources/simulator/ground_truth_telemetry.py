@@ -89,9 +89,10 @@ def vibration_tables(
 def energy_tables(
     world: "World", components: list[Component], start_ms: int, as_of_ms: int
 ) -> dict[str, pa.Table]:
-    """energy_samples (one row per quantity and sample) and energy_consumption."""
+    """energy_samples (one row per quantity and sample, in the API's units), and the
+    interval series energy_consumption (Wh), energy_demand (kW) and energy_cost."""
     by_quantity = {q: _Columns() for q in ENERGY_QUANTITIES}
-    consumption = _Columns()
+    series = {name: _Columns() for name in ("consumption", "demand", "cost")}
     for c in components:
         if c.sensor_type != "energy":
             continue
@@ -104,10 +105,21 @@ def energy_tables(
             columns.parts["sampled_at"].append(frame.sampled_ms)
             for name, values in frame.values[quantity].items():
                 columns.parts[name].append(values)
-        consumption.keys(c, n)
-        consumption.parts["sampled_at"].append(frame.sampled_ms)
-        consumption.parts["consumption"].append(frame.consumption)
-        consumption.parts["accumulated_consumption"].append(frame.accumulated)
-        consumption.parts["forecast"].append(np.zeros(n, dtype=bool))
+        values = {
+            "consumption": frame.consumption,
+            "accumulated_consumption": frame.accumulated,
+            "demand": frame.demand,
+            "cost": frame.cost(world.tariffs[c.company_id]),
+        }
+        for name, columns in series.items():
+            columns.keys(c, n)
+            columns.parts["sampled_at"].append(frame.sampled_ms)
+            columns.parts["forecast"].append(np.zeros(n, dtype=bool))
+            for column in schema_of(f"energy_{name}").names:
+                if column in values:
+                    columns.parts[column].append(values[column])
     energy = pa.concat_tables(c.table("energy_samples") for c in by_quantity.values())
-    return {"energy_samples": energy, "energy_consumption": consumption.table("energy_consumption")}
+    return {
+        "energy_samples": energy,
+        **{f"energy_{name}": columns.table(f"energy_{name}") for name, columns in series.items()},
+    }

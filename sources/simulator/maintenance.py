@@ -15,14 +15,19 @@ from sources.simulator.noise import hex_id, key_of, scalar_uniforms, uniforms
 from sources.simulator.profiles import Profile
 from sources.simulator.telemetry import Telemetry
 from sources.simulator.timefmt import DAY_MS, HOUR_MS, MINUTE_MS, ceil_div, iso
-from sources.simulator.workorders import Draft, WorkOrderPlan, priority_id, work_order_draft
+from sources.simulator.workorders import (
+    Draft,
+    WorkOrderPlan,
+    priority_id,
+    user_id,
+    work_order_draft,
+)
 
 _PREVENTIVE_TASKS = {
     "vibration": ("Lubricate bearings", "Check alignment and fasteners", "Inspect coupling"),
     "energy": ("Inspect electrical panel", "Thermography of connections", "Tighten terminals"),
 }
 _CANCEL_REASONS = ("Asset out of service", "Duplicated work order", "Rescheduled by planner")
-_USERS_PER_COMPANY = 5
 # A preventive work order opens 1-3 days before it is due.
 _MAX_LEAD_MS = 3 * DAY_MS
 
@@ -45,8 +50,7 @@ class Maintenance:
         return [d for d in out if start_ms <= d.created_ms < end_ms]
 
     def _user(self, company_id: str, *parts: object) -> str:
-        n = key_of(self._seed, "user", *parts) % _USERS_PER_COMPANY
-        return hex_id("user", company_id, n)
+        return user_id(company_id, self._seed, "user", *parts)
 
     def _event(
         self, c: Component, ep: Episode, kind: str, span: tuple[int, int | None], created: int

@@ -6,18 +6,30 @@ count it, check the bearer token (and the `invalid_token` fault), then the
 (`rate_limited`, `server_errors`, `resets`, `slow`), run the handler, and finally maybe
 truncate the body (`truncated`). `/connection` takes only the token checks and the rate
 limit, so that it can report a connection's status while its data requests fail.
+
+Errors are rendered in the API profile's style (api_profiles.py); the `/_sim` controls,
+which are no part of either API, always answer `{"error": {code, message}}`.
 """
 
 import asyncio
 import logging
+import math
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from email.utils import formatdate
 from typing import Any
 
 from aiohttp import web
 
+from sources.simulator.api_profiles import (
+    INTEGRATION,
+    PUBLIC_NO_TOKEN,
+    PUBLIC_UNAUTHORIZED,
+    error_body,
+)
 from sources.simulator.server_query import ApiError, ValidationFailed
-from sources.simulator.server_routes import API_ROUTES, health
+from sources.simulator.server_routes import api_routes, health
 from sources.simulator.server_state import STATE, TOKEN, ServerState, json_response
 from sources.simulator.world import Token
 
@@ -59,10 +71,6 @@ class Stats:
 STATS = web.AppKey("stats", Stats)
 
 
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
-
-
 def _api_route(request: web.Request) -> str | None:
     name = request.match_info.route.name
     return name if name and name != "health" and not name.startswith("sim_") else None
@@ -83,12 +91,20 @@ async def stats_middleware(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
+def _error_style(request: web.Request) -> str:
+    """The profile whose error bodies this request gets (`/_sim` keeps one style)."""
+    if request.path == "/_sim" or request.path.startswith("/_sim/"):
+        return INTEGRATION
+    return request.app[STATE].profile
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    style = _error_style(request)
     try:
         return await handler(request)
     except ApiError as exc:
-        response = json_response(error_body(exc.code, exc.message), exc.status)
+        response = json_response(error_body(style, exc.code, exc.message), exc.status)
         response.headers.update(exc.headers)
         return response
     except ValidationFailed as exc:
@@ -97,20 +113,34 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
-        return json_response(error_body(code, exc.reason), exc.status)
+        return json_response(error_body(style, code, exc.reason), exc.status)
     except Exception:
         logger.exception("simulator failed to answer %s", request.path)
-        return json_response(error_body("internal_error", "unexpected simulator error"), 500)
+        body = error_body(style, "internal_error", "Internal Server Error")
+        return json_response(body, 500)
+
+
+def _unauthorized(
+    state: ServerState, code: str, message: str, *, no_token: bool = False
+) -> ApiError:
+    """A 401. The public API says only that the credentials do not work, whatever the
+    reason; the integration layer names it (`invalid_token`, `reauthorization_required`)."""
+    if state.public:
+        return ApiError(401, code, PUBLIC_NO_TOKEN if no_token else PUBLIC_UNAUTHORIZED)
+    return ApiError(401, code, message)
 
 
 def _authenticate(request: web.Request, state: ServerState, route: str) -> Token:
     scheme, _, token_string = request.headers.get("Authorization", "").partition(" ")
     token = state.world.tokens.get(token_string.strip()) if scheme.lower() == "bearer" else None
     if token is None:
-        raise ApiError(401, "invalid_token", "missing or unknown bearer token")
+        no_token = not token_string.strip()
+        raise _unauthorized(
+            state, "invalid_token", "missing or unknown bearer token", no_token=no_token
+        )
     request[TOKEN] = token
     if state.faults.pick("invalid_token", token.name, route):
-        raise ApiError(401, "invalid_token", "the token is not valid")
+        raise _unauthorized(state, "invalid_token", "the token is not valid")
     return token
 
 
@@ -120,17 +150,23 @@ def _check_reauthorization(state: ServerState, token: Token, route: str) -> None
         return
     if fault.affected == 1 and fault.params["after"] > 0:
         state.on_connection_change()
-    raise ApiError(
-        401, "reauthorization_required", "the customer's credentials changed: reauthorize"
+    raise _unauthorized(
+        state, "reauthorization_required", "the customer's credentials changed: reauthorize"
     )
 
 
-def _too_many_requests(retry_after: int) -> ApiError:
+def _too_many_requests(retry_after: int, http_date: bool = False) -> ApiError:
+    """A 429 whose Retry-After is in seconds, or (`http_date`) the HTTP date after that
+    many seconds of the real clock, which is what a client compares it with."""
+    if http_date:
+        value = formatdate(math.ceil(time.time()) + retry_after, usegmt=True)
+    else:
+        value = str(retry_after)
     return ApiError(
         429,
         "rate_limited",
         f"too many requests: retry after {retry_after} s",
-        headers={"Retry-After": str(retry_after)},
+        headers={"Retry-After": value},
     )
 
 
@@ -144,7 +180,7 @@ def _check_failing_answers(state: ServerState, token: Token, route: str) -> None
     """The `rate_limited` and `server_errors` faults."""
     limited = state.faults.pick("rate_limited", token.name, route)
     if limited is not None:
-        raise _too_many_requests(limited.params["retry_after"])
+        raise _too_many_requests(limited.params["retry_after"], limited.params["http_date"])
     fault = state.faults.pick("server_errors", token.name, route)
     if fault is not None:
         statuses = fault.params["statuses"]
@@ -198,12 +234,14 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
 def build_app(
     state: ServerState, extra_routes: list[web.RouteDef] | None = None
 ) -> web.Application:
-    """The API application serving `state`; `extra_routes` adds the `/_sim` controls."""
+    """The API application serving `state` in its profile (`/health` only on the
+    integration one); `extra_routes` adds the `/_sim` controls."""
     app = web.Application(middlewares=[stats_middleware, error_middleware, api_middleware])
     app[STATE] = state
     app[STATS] = Stats()
-    app.router.add_get("/health", health, name="health")
-    for kind, path, handler in API_ROUTES:
+    if not state.public:
+        app.router.add_get("/health", health, name="health")
+    for kind, path, handler in api_routes(state.profile):
         app.router.add_get(path, handler, name=kind)
     app.router.add_routes(extra_routes or [])
     return app

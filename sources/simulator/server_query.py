@@ -1,7 +1,8 @@
 """Request parameters of the simulated API: parsing, validation errors and paging.
 
 Validation failures answer 422 with FastAPI's body (`{"detail": [{type, loc, msg,
-input}]}`), as the real API does; other errors answer `{"error": {code, message}}`.
+input}]}`), as the real API does, in every profile; other errors are `ApiError`s, whose
+body depends on the profile (see api_profiles.py).
 """
 
 from collections.abc import Mapping, Sequence
@@ -12,12 +13,13 @@ from typing import Any
 from sources.simulator.clock import to_ms
 
 MAX_WINDOW_MS = 7 * 24 * 3600 * 1000
-DEFAULT_LIMIT = 100
+# The published API documents no maximum page size; this one is modeled (M).
 MAX_LIMIT = 1000
 
 
 class ApiError(Exception):
-    """An error answered as `{"error": {"code", "message"}}` with `status`."""
+    """An error answered with `status`: `{"error": {"code", "message"}}` on the integration
+    profile, `{"detail": message}` on the public one."""
 
     def __init__(
         self, status: int, code: str, message: str, headers: dict[str, str] | None = None
@@ -132,24 +134,26 @@ def choice_param(query: Mapping[str, str], name: str, choices: Sequence[str]) ->
     raise invalid("query", name, "enum", f"Input should be {expected}", text)
 
 
-def paging_params(query: Mapping[str, str]) -> tuple[int, int]:
-    """`page` (>= 1, default 1) and `limit` (1..1000, default 100)."""
+def paging_params(query: Mapping[str, str], default_limit: int) -> tuple[int, int]:
+    """`page` (>= 1, default 1) and `limit` (1..1000, default `default_limit`)."""
     return (
         int_param(query, "page", 1, 1, 10**9),
-        int_param(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        int_param(query, "limit", default_limit, 1, MAX_LIMIT),
     )
 
 
-def page_body(records: Sequence[Any], page: int, limit: int, shift: int = 0) -> dict[str, Any]:
-    """One page of `records`; `shift` moves the page's start (the shifting-pages fault)."""
+def page_body(
+    records: Sequence[Any], page: int, limit: int, shift: int = 0, *, with_total: bool = True
+) -> dict[str, Any]:
+    """One page of `records`; `shift` moves the page's start (the shifting-pages fault).
+    `with_total=False` leaves `total` out, as the published asset pages do."""
     start = max(0, (page - 1) * limit + shift)
-    return {
-        "data": list(records[start : start + limit]),
-        "page": page,
-        "limit": limit,
-        "total": len(records),
-        "hasNextPage": start + limit < len(records),
-    }
+    body: dict[str, Any] = {"data": list(records[start : start + limit]), "page": page}
+    body["limit"] = limit
+    if with_total:
+        body["total"] = len(records)
+    body["hasNextPage"] = start + limit < len(records)
+    return body
 
 
 def in_range(ms: int | None, start: int | None, end: int | None) -> bool:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
+from sources.simulator.api_profiles import DEFAULT_LIMIT, INTEGRATION, PUBLIC, check_profile
 from sources.simulator.clock import SimClock
 from sources.simulator.faults import FaultBoard, RateLimiter
 from sources.simulator.timefmt import iso
@@ -30,19 +31,30 @@ def _by_creation(record: dict[str, Any]) -> tuple[str, str]:
 
 @dataclass
 class ServerState:
-    """Everything the handlers and middlewares read: the World, the clock and the faults."""
+    """Everything the handlers and middlewares read: the World, the clock, the faults and
+    the API profile (`integration` or `public`, see api_profiles.py)."""
 
     world: "World"
     clock: SimClock
     faults: FaultBoard
     limiter: RateLimiter | None = None
+    profile: str = INTEGRATION
     # Called (on the server's loop) when a request changes a connection's status.
     on_connection_change: Callable[[], None] = lambda: None
     asset_companies: dict[str, str] = field(default_factory=dict)
     _listings: dict[tuple[str, str, int], list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_profile(self.profile)
         self.reindex()
+
+    @property
+    def public(self) -> bool:
+        return self.profile == PUBLIC
+
+    @property
+    def default_limit(self) -> int:
+        return DEFAULT_LIMIT[self.profile]
 
     def reindex(self) -> None:
         """Rebuild the asset -> company index and drop cached listings (after a World change)."""

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from sources.simulator.catalog import Component
-from sources.simulator.energy import UNITS_PER_KWH, EnergyValues, apply_anomalies, energy_values
+from sources.simulator.energy import (
+    INTERVAL_H,
+    UNITS_PER_WH,
+    EnergyValues,
+    apply_anomalies,
+    energy_values,
+)
 from sources.simulator.episodes import Episode, EpisodeBook
 from sources.simulator.gateways import Outages
 from sources.simulator.profiles import (
@@ -24,6 +30,7 @@ from sources.simulator.profiles import (
     make_profile,
     slot_range,
 )
+from sources.simulator.tariffs import PRICE_SCALE, Tariff, prices
 from sources.simulator.timefmt import ceil_div
 from sources.simulator.vibration import running, vibration_values
 
@@ -41,10 +48,36 @@ class VibrationFrame:
 
 @dataclass(frozen=True)
 class EnergyFrame:
+    """Energy samples of one window. Consumption, demand and cost all derive from the
+    integer `units` (0.1 Wh in the interval ending at sampledAt), each by one division,
+    so that they agree exactly with each other whatever the window."""
+
     sampled_ms: np.ndarray
     values: EnergyValues
-    consumption: np.ndarray  # kWh in the interval ending at sampledAt; NaN = null
-    accumulated: np.ndarray  # kWh since history start
+    units: np.ndarray  # int64, 0.1 Wh in the interval ending at sampledAt
+    missing: np.ndarray  # bool: the interval's consumption reading is missing (null)
+    accumulated_units: np.ndarray  # int64, 0.1 Wh since history start
+
+    @property
+    def consumption(self) -> np.ndarray:
+        """Wh in the interval; NaN = null."""
+        return np.where(self.missing, np.nan, self.units / UNITS_PER_WH)
+
+    @property
+    def accumulated(self) -> np.ndarray:
+        """Wh since history start (missing readings still count: the meter ran)."""
+        return self.accumulated_units / UNITS_PER_WH
+
+    @property
+    def demand(self) -> np.ndarray:
+        """kW: the interval's average active power, its kWh over 0.25 h; NaN = null."""
+        return np.where(self.missing, np.nan, self.units / (UNITS_PER_WH * 1000 * INTERVAL_H))
+
+    def cost(self, tariff: Tariff) -> np.ndarray:
+        """kWh times the interval's price, in the company's currency; NaN = null."""
+        scale = UNITS_PER_WH * 1000 * PRICE_SCALE
+        exact = self.units * prices(tariff, self.sampled_ms)
+        return np.where(self.missing, np.nan, exact / scale)
 
 
 class Telemetry:
@@ -100,8 +133,9 @@ class Telemetry:
         return EnergyFrame(
             sampled_ms=t[visible],
             values={q: {col: v[rows] for col, v in cols.items()} for q, cols in values.items()},
-            consumption=np.where(missing, np.nan, units / UNITS_PER_KWH)[rows],
-            accumulated=accumulated[rows] / UNITS_PER_KWH,
+            units=units[rows],
+            missing=missing[rows],
+            accumulated_units=accumulated[rows],
         )
 
     def _first_slot(self, p: Profile) -> int:

@@ -9,7 +9,7 @@ this record look like at time T".
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sources.simulator.noise import hex_id
+from sources.simulator.noise import hex_id, key_of
 from sources.simulator.timefmt import iso
 
 PRIORITIES = (("Low", "#4CAF50"), ("Medium", "#FFC107"), ("High", "#FF9800"), ("Urgent", "#F44336"))
@@ -19,6 +19,12 @@ CATEGORIES = (
     ("Predictive", "#8E24AA", "PRD", "predictive", False),
 )
 _INTERVAL_STATUSES = ("inProgress", "onHold")
+USERS_PER_COMPANY = 5
+
+
+def user_id(company_id: str, *parts: object) -> str:
+    """One of the company's few users, chosen by hashing `parts`."""
+    return hex_id("user", company_id, key_of(*parts) % USERS_PER_COMPANY)
 
 
 @dataclass
@@ -91,17 +97,21 @@ class WorkOrderPlan:
 
 
 def work_order_draft(plan: WorkOrderPlan) -> Draft:
+    """`companyId`, `createdByUserId` and each interval's `userId` are required by the
+    published schema, so they are always there."""
     cid = plan.company_id
     fields = {
         "id": plan.id,
         "number": None,
         "status": "open",
+        "companyId": cid,
         "title": plan.title,
         "assetId": plan.asset_id,
         "locationId": plan.location_id,
         "priorityId": priority_id(cid, plan.priority),
         "categoryIds": [category_id(cid, plan.category)],
         "createdAt": iso(plan.created_ms),
+        "createdByUserId": user_id(cid, plan.id, "creator"),
         "updatedAt": None,
         "startedAt": None,
         "dueDate": iso(plan.due_ms),
@@ -123,6 +133,7 @@ def _status_changes(plan: WorkOrderPlan) -> list[tuple[int, dict]]:
     changes: list[tuple[int, dict]] = []
     intervals: list[dict] = []
     since: int | None = None
+    technician = user_id(plan.company_id, plan.id, "technician")
     for t, status in plan.transitions:
         if since is not None:
             intervals[-1] = dict(
@@ -131,7 +142,13 @@ def _status_changes(plan: WorkOrderPlan) -> list[tuple[int, dict]]:
             since = None
         if status in _INTERVAL_STATUSES:
             intervals.append(
-                {"startedAt": iso(t), "endedAt": None, "status": status, "durationInSeconds": None}
+                {
+                    "startedAt": iso(t),
+                    "endedAt": None,
+                    "status": status,
+                    "userId": technician,
+                    "durationInSeconds": None,
+                }
             )
             since = t
         change: dict = {"status": status, "elapsedIntervals": list(intervals)}

@@ -1,19 +1,17 @@
 """The simulated Tractian world: what the HTTP server serves, as plain Python values.
 
 Everything is deterministic from (seed, days, scale, start time). Telemetry methods
-return the published JSON body with numpy arrays (NaN serialises as null with orjson's
-OPT_SERIALIZE_NUMPY); `sampledAt` and rotation `id` are lists of str, which orjson
-serialises natively (it cannot serialise numpy string arrays). They return None when
-the window holds no visible sample (the server answers 204) and raise KeyError for an
-asset that is not a component of the right sensor type (the server answers 404).
+return the published JSON body (see telemetry_bodies.py), None when the window holds
+no visible sample (the server answers 204), and raise KeyError for an asset that is not
+a component of the right sensor type (the server's profile decides how to answer that).
+The World knows nothing of API profiles: assets carry every field the demo dump has,
+and the server leaves out what a profile does not publish.
 Returned dicts and lists are shared with the model: read them, never mutate them.
 """
 
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import numpy as np
 
 from sources.simulator.catalog import Catalog, Component
 from sources.simulator.energy import QUANTITY_PHASES
@@ -22,18 +20,19 @@ from sources.simulator.gateways import Outages
 from sources.simulator.ledger import Ledger
 from sources.simulator.maintenance import Maintenance
 from sources.simulator.noise import hex_id
-from sources.simulator.telemetry import Telemetry
-from sources.simulator.timefmt import DAY_MS, iso_list
-from sources.simulator.vibration import AXES, FAMILIES, MEASURES, rotation_ids
+from sources.simulator.tariffs import Tariff, company_tariff
+from sources.simulator.telemetry import EnergyFrame, Telemetry
+from sources.simulator.telemetry_bodies import (
+    consumption_body,
+    cost_body,
+    demand_body,
+    quantity_body,
+    rotation_body,
+    vibration_body,
+)
+from sources.simulator.timefmt import DAY_MS
+from sources.simulator.vibration import rotation_ids
 from sources.simulator.workorders import categories, priorities
-
-_CAMEL = {
-    "rms": "rms",
-    "peak": "peak",
-    "peak_to_peak": "peakToPeak",
-    "crest_factor": "crestFactor",
-    "crest_factor_db": "crestFactorDb",
-}
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,9 @@ class World:
         self.catalog = Catalog(config.seed, config.scale, self.history_start_ms)
         self.companies: list[dict] = self.catalog.companies
         self.tokens: dict[str, Token] = _tokens(config.seed, self.companies)
+        self.tariffs: dict[str, Tariff] = {
+            c["id"]: company_tariff(config.seed, c["id"]) for c in self.companies
+        }
         outages = Outages(config.seed, [c.gateway_id for c in self.catalog.components])
         self.telemetry = Telemetry(
             config.seed, self.history_start_ms, self.catalog.components, outages
@@ -112,62 +114,43 @@ class World:
     def vibration(self, asset_id: str, start_ms: int, end_ms: int, as_of_ms: int) -> dict | None:
         c = self._sensor(asset_id, "vibration")
         frame = self.telemetry.vibration(c, start_ms, end_ms, as_of_ms)
-        if frame is None:
-            return None
-        body: dict = {
-            "companyId": c.company_id,
-            "sampledAt": iso_list(frame.sampled_ms),
-            "temperature": frame.values["temperature"],
-            "powered": frame.powered,
-        }
-        for family in FAMILIES:
-            body[family] = {
-                _CAMEL[m]: {a: frame.values[f"{family}_{m}_{a}"] for a in AXES} for m in MEASURES
-            }
-        return body
+        return None if frame is None else vibration_body(c, frame)
 
     def rotation(self, asset_id: str, start_ms: int, end_ms: int, as_of_ms: int) -> dict | None:
         c = self._sensor(asset_id, "vibration")
         frame = self.telemetry.vibration(c, start_ms, end_ms, as_of_ms)
         if frame is None:
             return None
-        return {
-            "companyId": c.company_id,
-            "id": rotation_ids(self.telemetry.profiles[c.id], frame.slots),
-            "sampledAt": iso_list(frame.sampled_ms),
-            "rpm": frame.values["rpm"],
-        }
+        return rotation_body(c, frame, rotation_ids(self.telemetry.profiles[c.id], frame.slots))
 
     def energy(
         self, asset_id: str, quantity: str, start_ms: int, end_ms: int, as_of_ms: int
     ) -> dict | None:
-        """Raises ValueError for a quantity other than current, voltage, active_power,
-        power_factor."""
+        """Raises ValueError for a quantity other than current, voltage, active-power,
+        power-factor, reactive-power (the API's path names)."""
         if quantity not in QUANTITY_PHASES:
             expected = ", ".join(QUANTITY_PHASES)
             raise ValueError(f"unknown energy quantity {quantity!r}; expected one of {expected}")
-        c = self._sensor(asset_id, "energy")
-        frame = self.telemetry.energy(c, start_ms, end_ms, as_of_ms)
-        if frame is None:
-            return None
-        cols = frame.values[quantity]
-        body: dict = {"companyId": c.company_id, "sampledAt": iso_list(frame.sampled_ms)}
-        for stat in ("average", "maximum", "minimum"):
-            body[stat] = {ph: cols[f"{stat}_{ph}"] for ph in QUANTITY_PHASES[quantity]}
-        return body
+        c, frame = self._energy_frame(asset_id, start_ms, end_ms, as_of_ms)
+        return None if frame is None else quantity_body(c, frame, quantity)
 
     def consumption(self, asset_id: str, start_ms: int, end_ms: int, as_of_ms: int) -> dict | None:
+        c, frame = self._energy_frame(asset_id, start_ms, end_ms, as_of_ms)
+        return None if frame is None else consumption_body(c, frame)
+
+    def demand(self, asset_id: str, start_ms: int, end_ms: int, as_of_ms: int) -> dict | None:
+        c, frame = self._energy_frame(asset_id, start_ms, end_ms, as_of_ms)
+        return None if frame is None else demand_body(c, frame)
+
+    def cost(self, asset_id: str, start_ms: int, end_ms: int, as_of_ms: int) -> dict | None:
+        c, frame = self._energy_frame(asset_id, start_ms, end_ms, as_of_ms)
+        return None if frame is None else cost_body(c, frame, self.tariffs[c.company_id])
+
+    def _energy_frame(
+        self, asset_id: str, start_ms: int, end_ms: int, as_of_ms: int
+    ) -> tuple[Component, EnergyFrame | None]:
         c = self._sensor(asset_id, "energy")
-        frame = self.telemetry.energy(c, start_ms, end_ms, as_of_ms)
-        if frame is None:
-            return None
-        return {
-            "companyId": c.company_id,
-            "sampledAt": iso_list(frame.sampled_ms),
-            "consumption": frame.consumption,
-            "accumulatedConsumption": frame.accumulated,
-            "forecast": np.zeros(len(frame.sampled_ms), dtype=bool),
-        }
+        return c, self.telemetry.energy(c, start_ms, end_ms, as_of_ms)
 
     # -- records ----------------------------------------------------------------------
     def insights(self, company_id: str, as_of_ms: int) -> list[dict]:

@@ -11,10 +11,11 @@ import pytest
 from sources.raw_schema import RAW_TABLES
 from sources.simulator.ground_truth import ground_truth
 from sources.simulator.world import SimConfig, World
-from tests.simulator.model_support import DAY, HOUR, START_MS, ms, shared_world
+from tests.simulator.model_support import DAY, HOUR, START_MS, demo_dump, ms, shared_world
 
 WINDOW_START = START_MS - 3 * DAY
-QUANTITIES = ("current", "voltage", "active_power", "power_factor")
+QUANTITIES = ("current", "voltage", "active-power", "power-factor", "reactive-power")
+SERIES = {"energy_consumption": "consumption", "energy_demand": "demand", "energy_cost": "cost"}
 
 
 def _served(body: dict | None) -> dict | None:
@@ -51,12 +52,7 @@ def test_every_table_has_the_raw_schema_minus_connection_name(small):
 
 def test_telemetry_row_counts_agree_with_the_served_windows(small):
     world, companies, gt = small
-    counts = {
-        "vibration_samples": 0,
-        "rpm_samples": 0,
-        "energy_samples": 0,
-        "energy_consumption": 0,
-    }
+    counts = dict.fromkeys(("vibration_samples", "rpm_samples", "energy_samples", *SERIES), 0)
     for c in world.components(companies):
         # Two windows instead of GT's one: the split must not matter.
         for start, end in ((WINDOW_START, START_MS - DAY), (START_MS - DAY, START_MS)):
@@ -71,6 +67,8 @@ def test_telemetry_row_counts_agree_with_the_served_windows(small):
                         world.energy(c.id, q, start, end, START_MS) for q in QUANTITIES
                     ],
                     "energy_consumption": [world.consumption(c.id, start, end, START_MS)],
+                    "energy_demand": [world.demand(c.id, start, end, START_MS)],
+                    "energy_cost": [world.cost(c.id, start, end, START_MS)],
                 }
             for table, bodies in reads.items():
                 counts[table] += sum(len(b["sampledAt"]) for b in bodies if b is not None)
@@ -121,6 +119,13 @@ def test_energy_values_equal_the_served_json_with_other_phases_null(small):
     assert [r["consumption"] for r in rows] == body["consumption"]
     assert [r["accumulated_consumption"] for r in rows] == body["accumulatedConsumption"]
     assert [r["forecast"] for r in rows] == body["forecast"]
+    for table, read in (("energy_demand", world.demand), ("energy_cost", world.cost)):
+        body = _served(read(c.id, WINDOW_START, START_MS, START_MS))
+        rows = _rows(gt[table], c.id)
+        assert [r["sampled_at"] for r in rows] == [_dt(t) for t in body["sampledAt"]]
+        assert [r[SERIES[table]] for r in rows] == body[SERIES[table]]
+        assert [r["forecast"] for r in rows] == body["forecast"]
+        assert all(r["company_id"] == c.company_id for r in rows)
 
 
 def test_records_match_the_listings_filtered_by_their_windows(small):
@@ -165,13 +170,79 @@ def test_catalog_tables_hold_the_current_snapshot(small):
     assert gt["locations"].num_rows == sum(len(world.locations(c)) for c in companies)
     assets = gt["assets"].to_pylist()
     assert len(assets) == 9 + 83
+    dumped = {a["id"]: a for cid in companies for a in demo_dump()[cid]["assets"]}
     for row in assets:
         assert (
             row["sensors"] == orjson.dumps([row["sensor_id"]] if row["sensor_id"] else []).decode()
         )
+        assert row["sensor_type"] == dumped[row["id"]].get("sensorType")
+        assert row["gateway_id"] == dumped[row["id"]].get("gatewayId")
         assert row["missing_since"] is None
     assert gt["work_order_priorities"].num_rows == 8
     assert gt["work_order_categories"].num_rows == 6
+
+
+def _dump_components(companies):
+    return {
+        a["id"]: (cid, a["sensorType"])
+        for cid in companies
+        for a in demo_dump()[cid]["assets"]
+        if a.get("sensorType")
+    }
+
+
+def test_asset_sensor_types_say_the_asset_told_on_integration(small):
+    _, companies, gt = small
+    rows = gt["asset_sensor_types"].to_pylist()
+    assert {r["asset_id"]: (r["company_id"], r["sensor_type"]) for r in rows} == (
+        _dump_components(companies)
+    )
+    assert len(rows) == len(_dump_components(companies))
+    assert {r["detected_by"] for r in rows} == {"asset"}
+
+
+@pytest.fixture(scope="module")
+def public_small(small):
+    world, companies, _ = small
+    return ground_truth(world, companies, WINDOW_START, START_MS, profile="public")
+
+
+def test_public_ground_truth_knows_no_company_names_nor_asset_sensor_fields(small, public_small):
+    _, companies, gt = small
+    assert public_small["companies"].to_pylist() == [{"id": c, "name": None} for c in companies]
+    for column in ("sensor_id", "sensor_type", "gateway_id", "status"):
+        assert public_small["assets"].column(column).null_count == public_small["assets"].num_rows
+    dumped = {a["id"]: a for cid in companies for a in demo_dump()[cid]["assets"]}
+    for row in public_small["assets"].to_pylist():
+        sensor = dumped[row["id"]].get("sensorId")
+        assert row["sensors"] == orjson.dumps([sensor] if sensor else []).decode()
+    keep = [
+        c
+        for c in gt["assets"].column_names
+        if c not in ("sensor_id", "sensor_type", "gateway_id", "status")
+    ]
+    assert public_small["assets"].select(keep).equals(gt["assets"].select(keep))
+
+
+def test_public_asset_sensor_types_are_found_by_probing(small, public_small):
+    _, companies, _ = small
+    rows = public_small["asset_sensor_types"].to_pylist()
+    assert {r["asset_id"]: (r["company_id"], r["sensor_type"]) for r in rows} == (
+        _dump_components(companies)
+    )
+    assert {r["detected_by"] for r in rows} == {"probe"}
+
+
+def test_telemetry_and_records_do_not_depend_on_the_profile(small, public_small):
+    _, _, gt = small
+    same = set(RAW_TABLES) - {"companies", "assets", "asset_sensor_types"}
+    for name in same:
+        assert public_small[name].equals(gt[name]), name
+
+
+def test_an_unknown_profile_is_refused():
+    with pytest.raises(ValueError, match="partner"):
+        ground_truth(shared_world(), [], START_MS - DAY, START_MS, profile="partner")
 
 
 def test_late_samples_join_the_ground_truth_after_the_reconnect():
@@ -202,6 +273,7 @@ def test_removed_assets_leave_the_ground_truth():
     gt = ground_truth(world, [jaguar], START_MS - HOUR * 6, START_MS)
     assert c.id not in gt["assets"].column("id").to_pylist()
     assert c.id not in gt["vibration_samples"].column("asset_id").to_pylist()
+    assert c.id not in gt["asset_sensor_types"].column("asset_id").to_pylist()
     assert gt["assets"].num_rows == 8
 
 

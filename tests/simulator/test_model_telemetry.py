@@ -1,7 +1,5 @@
-"""Telemetry: pure and deterministic, window semantics, sampling grids, plausible values,
-the physics that ties energy quantities together, and rare bad readings."""
-
-import math
+"""Telemetry: pure and deterministic, window semantics, sampling grids, plausible values
+and rare bad readings. The energy physics and units are in test_model_energy.py."""
 
 import numpy as np
 import orjson
@@ -35,9 +33,11 @@ def _reads(world: World, asset_id: str, sensor_type: str):
         ]
     return [
         lambda s, e, a: world.consumption(asset_id, s, e, a),
+        lambda s, e, a: world.demand(asset_id, s, e, a),
+        lambda s, e, a: world.cost(asset_id, s, e, a),
         *(
             lambda s, e, a, q=q: world.energy(asset_id, q, s, e, a)
-            for q in ("current", "voltage", "active_power", "power_factor")
+            for q in ("current", "voltage", "active-power", "power-factor", "reactive-power")
         ),
     ]
 
@@ -172,70 +172,6 @@ def test_vibration_values_are_consistent_and_plausible():
                 assert np.all((p2p[ok] > 1.8 * peak[ok]) & (p2p[ok] <= 2.0 * peak[ok] + 1e-4))
 
 
-def test_energy_quantities_obey_the_three_phase_power_relation():
-    world = shared_world()
-    for c in components(world, "energy")[:15]:
-        get = {
-            q: world.energy(c.id, q, START_MS - 3 * DAY, START_MS, LATE)
-            for q in ("current", "voltage", "active_power", "power_factor")
-        }
-        v = {ph: np.asarray(get["voltage"]["average"][ph]) for ph in ("ab", "bc", "ac")}
-        phase_v = {
-            "a": (v["ab"] + v["ac"]) / 2,
-            "b": (v["ab"] + v["bc"]) / 2,
-            "c": (v["bc"] + v["ac"]) / 2,
-        }
-        for ph in "abc":
-            i = np.asarray(get["current"]["average"][ph])
-            pf = np.asarray(get["power_factor"]["average"][ph])
-            p = np.asarray(get["active_power"]["average"][ph])
-            expected = phase_v[ph] / math.sqrt(3) * i * pf / 1000
-            ok = ~np.isnan(expected) & ~np.isnan(p) & (v["ab"] > 0) & (v["bc"] > 0) & (v["ac"] > 0)
-            assert np.allclose(p[ok], expected[ok], rtol=0.01, atol=0.002)
-            assert np.all((pf[~np.isnan(pf)] > 0.05) & (pf[~np.isnan(pf)] < 1))
-        for q, body in get.items():
-            for ph in body["average"]:
-                lo, avg, hi = (np.asarray(body[s][ph]) for s in ("minimum", "average", "maximum"))
-                ok = ~np.isnan(lo) & ~np.isnan(avg) & ~np.isnan(hi)
-                assert np.all((lo[ok] <= avg[ok]) & (avg[ok] <= hi[ok])), q
-        line = np.concatenate(list(v.values()))
-        assert np.all((line[line > 0] > 350) & (line[line > 0] < 510))
-
-
-def test_power_factor_follows_load():
-    world = shared_world()
-    light, full = [], []
-    for c in components(world, "energy")[:30]:
-        current = world.energy(c.id, "current", START_MS - 7 * DAY, START_MS, LATE)["average"]["a"]
-        pf = world.energy(c.id, "power_factor", START_MS - 7 * DAY, START_MS, LATE)["average"]["a"]
-        current, pf = np.asarray(current), np.asarray(pf)
-        ok = ~np.isnan(current) & ~np.isnan(pf)
-        top = np.nanmax(current)
-        light.extend(pf[ok & (current < 0.15 * top)])
-        full.extend(pf[ok & (current > 0.6 * top)])
-    assert 0.3 <= np.mean(light) <= 0.55
-    assert 0.75 <= np.mean(full) <= 0.9
-
-
-def test_consumption_is_active_power_over_the_interval_and_accumulates_from_zero():
-    world = shared_world()
-    c = components(world, "energy")[2]
-    power = world.energy(c.id, "active_power", world.history_start_ms, START_MS - 7 * DAY, LATE)
-    body = world.consumption(c.id, world.history_start_ms, START_MS - 7 * DAY, LATE)
-    kwh = np.asarray(body["consumption"])
-    avg = power["average"]
-    expected = (np.asarray(avg["a"]) + np.asarray(avg["b"]) + np.asarray(avg["c"])) * 0.25
-    ok = ~np.isnan(kwh) & ~np.isnan(expected)
-    assert np.allclose(kwh[ok], expected[ok], atol=2e-4)
-    acc = np.asarray(body["accumulatedConsumption"])
-    assert acc[0] == pytest.approx(kwh[0], abs=1e-9)
-    steps = np.diff(acc)
-    assert np.allclose(steps[ok[1:]], kwh[1:][ok[1:]], atol=1e-6)
-    assert not any(body["forecast"])
-    later = world.consumption(c.id, START_MS - DAY, START_MS, LATE)["accumulatedConsumption"]
-    assert later[0] > acc[-1]
-
-
 def test_rare_bad_readings_are_nulls_disconnected_probes_and_dead_phases():
     world = shared_world()
     nulls = probes = dead = cells = 0
@@ -271,8 +207,11 @@ def test_wrong_sensor_type_is_a_key_error_and_unknown_quantity_a_value_error():
         world.energy(vib.id, "current", START_MS - DAY, START_MS, START_MS)
     with pytest.raises(KeyError):
         world.rotation(en.id, START_MS - DAY, START_MS, START_MS)
-    with pytest.raises(ValueError, match="frequency"):
-        world.energy(en.id, "frequency", START_MS - DAY, START_MS, START_MS)
+    with pytest.raises(KeyError):
+        world.demand(vib.id, START_MS - DAY, START_MS, START_MS)
+    for quantity in ("frequency", "active_power", "power_factor"):
+        with pytest.raises(ValueError, match=quantity):
+            world.energy(en.id, quantity, START_MS - DAY, START_MS, START_MS)
 
 
 def test_nan_serializes_as_null_and_timestamps_in_the_api_format():

@@ -68,6 +68,7 @@ def test_the_simulator_command_serves_until_signalled(stop_signal):
                 process.kill()
 
     assert base_url == f"http://127.0.0.1:{port}"
+    assert "integration profile" in banner[0]
     assert set(tokens) == {"all", "jaguar", "tobias", "apex"}
     assert health.json() == {"status": "ok", "version": "v1"}
     assert failed.status_code == 503
@@ -86,6 +87,8 @@ def test_the_simulator_command_serves_until_signalled(stop_signal):
         (["--fault", "slow:seconds=soon"], "--fault"),
         (["--port", "http"], "--port"),
         (["--speed", "-2"], "--speed"),
+        (["--profile", "partner"], "--profile"),
+        (["ground-truth", "--profile", "partner"], "--profile"),
     ],
 )
 def test_a_bad_option_exits_2_with_one_line_naming_it(capsys, argv, named):
@@ -123,6 +126,60 @@ def test_ground_truth_writes_one_parquet_per_raw_table(tmp_path, capsys):
     )
     for name, table in expected.items():
         assert pq.read_table(tmp_path / f"{name}.parquet").equals(table), name
+
+
+def test_the_public_profile_serves_only_the_published_api():
+    port = free_port()
+    argv = [sys.executable, "-m", "orchestration.cli", "simulator", "--port", str(port)]
+    argv += ["--now", NOW, "--days", "1", "--profile", "public"]
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            banner = _read_banner(_lines_of(process))
+            line = next(line for line in banner if line.startswith("token jaguar "))
+            token = line.rsplit(": ", 1)[1].strip()
+            base_url = f"http://127.0.0.1:{port}"
+            auth = {"Authorization": f"Bearer {token}"}
+            health = requests.get(base_url + "/health", timeout=5)
+            companies = requests.get(base_url + "/companies", headers=auth, timeout=5)
+            path = f"/companies/{company_id('Jaguar')}/assets"
+            assets = requests.get(base_url + path, headers=auth, timeout=5)
+            state = requests.get(base_url + "/_sim/state", timeout=5).json()
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+    assert "public profile" in banner[0]
+    assert (health.status_code, companies.status_code) == (404, 404)
+    assert companies.json() == {"detail": "Not Found"}
+    assert assets.status_code == 200
+    assert "total" not in assets.json()
+    assert state["profile"] == "public"
+    assert code == 0
+
+
+@pytest.mark.parametrize(
+    "where", [["--profile", "public", "ground-truth"], ["ground-truth", "--profile", "public"]]
+)
+def test_ground_truth_follows_the_profile_given_before_or_after_the_subcommand(tmp_path, where):
+    argv = ["simulator", "--seed", "3", *where, "--companies", "Tobias", "--days", "1"]
+
+    code = main([*argv, "--start", "2025-06-02T00:00:00Z", "--now", NOW, "--out", str(tmp_path)])
+
+    assert code == 0
+    unstarted = Simulator(
+        SimConfig(seed=3, days=1), now=datetime(2025, 6, 2, 12, tzinfo=UTC), profile="public"
+    )
+    expected = unstarted.ground_truth([company_id("Tobias")], datetime(2025, 6, 2, tzinfo=UTC))
+    for name, table in expected.items():
+        assert pq.read_table(tmp_path / f"{name}.parquet").equals(table), name
+    companies = pq.read_table(tmp_path / "companies.parquet").to_pylist()
+    assert companies == [{"id": company_id("Tobias"), "name": None}]
+    detected = pq.read_table(tmp_path / "asset_sensor_types.parquet").column("detected_by")
+    assert set(detected.to_pylist()) == {"probe"}
 
 
 def test_ground_truth_names_an_unknown_company(tmp_path, capsys):

@@ -1,7 +1,11 @@
-"""Each fault profile, the rate limiter, the stats and the `/_sim` controls, over real HTTP."""
+"""Each fault profile over real HTTP (integration profile; the public one is checked in
+test_server_public.py). Controls, stats and the rate limiter: test_server_controls.py."""
 
 import json
+import re
 import socket
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 import requests
@@ -62,6 +66,26 @@ def test_faults_leave_health_and_controls_alone(sim):
     assert requests.get(sim.base_url + "/_sim/state", timeout=5).status_code == 200
     assert get(sim, "/companies").status_code >= 500
     assert sim.stats()["requests"] == 1
+
+
+@pytest.mark.parametrize("route", ["demand", "cost", "consumption", "energy"])
+def test_faults_can_target_each_energy_route_kind(sim, route):
+    asset = components("energy", "Jaguar")[0]["id"]
+    paths = {
+        "demand": "energy/demand",
+        "cost": "energy/cost",
+        "consumption": "energy/consumption",
+        "energy": "energy/reactive-power",
+    }
+    sim.set_fault("server_errors", route=route, rate=1.0)
+    params = window(SIM_NOW, days=1)
+
+    answers = {
+        kind: get(sim, f"/assets/{asset}/{path}", params=params) for kind, path in paths.items()
+    }
+
+    assert {k for k, r in answers.items() if r.status_code >= 500} == {route}
+    assert sim.stats()["by_route"] == dict.fromkeys(paths, 1)
 
 
 def test_a_fault_limited_to_a_route_spares_the_others(sim):
@@ -168,6 +192,23 @@ def test_rate_limited_fault_answers_429_with_retry_after(sim):
     assert get(sim, "/companies").status_code == 200
 
 
+def test_rate_limited_fault_can_send_retry_after_as_an_http_date(sim):
+    """RFC 9110's IMF-fixdate, `retry_after` seconds after the real clock (which is what a
+    client compares it with), rounded up to the second."""
+    sim.set_fault("rate_limited", retry_after=3, http_date=True)
+
+    before = datetime.now(UTC)
+    limited = get(sim, "/companies")
+    after = datetime.now(UTC)
+
+    assert _code(limited) == (429, "rate_limited")
+    value = limited.headers["Retry-After"]
+    assert re.fullmatch(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT", value)
+    when = parsedate_to_datetime(value)
+    assert before + timedelta(seconds=3) <= when <= after + timedelta(seconds=4)
+    assert get(sim, "/companies").status_code == 200
+
+
 def test_reauthorization_from_request_n_on_for_one_token(sim):
     sim.set_fault("reauthorization_required", token="tobias", after=2)
 
@@ -216,85 +257,3 @@ def test_an_offline_connection_reports_offline_and_still_serves(sim):
     assert (connection["status"], connection["reauthorizationRequired"]) == ("offline", False)
     assert get(sim, "/connection", "all").json()["status"] == "online"
     assert get(sim, f"/companies/{JAGUAR}/locations", "jaguar").status_code == 200
-
-
-def test_stats_count_requests_by_route_token_and_answer(sim):
-    get(sim, "/companies", "jaguar")
-    get(sim, f"/companies/{JAGUAR}/locations", "jaguar")
-    get(sim, f"/companies/{APEX}/locations", "jaguar")
-    get(sim, "/companies", token=None)
-
-    assert sim.stats() == {
-        "requests": 4,
-        "by_route": {"companies": 2, "locations": 2},
-        "by_token": {"jaguar": 3, "unknown": 1},
-        "by_status": {"200": 2, "403": 1, "401": 1},
-    }
-
-
-@pytest.mark.parametrize(
-    ("name", "params", "named"),
-    [
-        ("meteor", {}, "meteor"),
-        ("slow", {"seconds": -1}, "seconds"),
-        ("server_errors", {"statuses": [418]}, "statuses"),
-        ("resets", {"token": "nobody"}, "nobody"),
-        ("resets", {"route": "nowhere"}, "nowhere"),
-        ("resets", {"colour": "red"}, "colour"),
-    ],
-)
-def test_bad_fault_settings_are_refused_naming_the_culprit(sim, name, params, named):
-    with pytest.raises(ValueError, match=named):
-        sim.set_fault(name, **params)
-
-
-def test_controls_over_http_set_and_clear_faults_and_move_the_clock(sim):
-    base = sim.base_url + "/_sim"
-
-    by_spec = requests.post(base + "/faults", json={"spec": "server_errors:count=1,statuses=502"})
-    failing = get(sim, "/companies")
-    by_name = requests.post(base + "/faults", json={"name": "offline", "params": {"token": "apex"}})
-    state = requests.get(base + "/state", timeout=5).json()
-    bad = requests.post(base + "/faults", json={"spec": "meteor"})
-    cleared = requests.delete(base + "/faults", timeout=5)
-    moved = requests.post(base + "/clock", json={"advanceSeconds": 3600}, timeout=5)
-    checked_at = get(sim, "/connection", "apex").json()
-
-    assert by_spec.status_code == by_name.status_code == 200
-    assert failing.status_code == 502
-    assert {f["name"] for f in state["faults"]} == {"server_errors", "offline"}
-    assert state["connections"]["apex"]["status"] == "offline"
-    assert state["tokens"] == sim.tokens
-    assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid_request")
-    assert cleared.json() == {"faults": []}
-    assert moved.json()["now"] == "2025-06-02T13:00:00.000Z"
-    assert (checked_at["status"], checked_at["checkedAt"]) == ("online", "2025-06-02T13:00:00.000Z")
-    assert requests.get(base + "/stats", timeout=5).json()["by_status"] == {"502": 1, "200": 1}
-
-
-def test_removing_an_asset_over_http_takes_it_out_of_the_api(simulator):
-    asset = components("vibration", "Jaguar")[0]["id"]
-    params = window(SIM_NOW, days=1)
-    assert get(simulator, f"/assets/{asset}/vibration", params=params).status_code == 200
-
-    removed = requests.delete(f"{simulator.base_url}/_sim/assets/{asset}", timeout=5)
-    again = requests.delete(f"{simulator.base_url}/_sim/assets/{asset}", timeout=5)
-
-    assert removed.status_code == 200
-    assert again.status_code == 404
-    assert _code(get(simulator, f"/assets/{asset}/vibration", params=params)) == (404, "not_found")
-    listed = get(simulator, f"/companies/{JAGUAR}/assets").json()
-    assert listed["total"] == 8
-    assert asset not in {a["id"] for a in listed["data"]}
-
-
-def test_the_rate_limit_is_per_token_with_a_burst(simulator_factory):
-    sim = simulator_factory(SimConfig(days=1), rate_limit=0.05, burst=2)
-
-    jaguar = [get(sim, "/companies", "jaguar") for _ in range(3)]
-    apex = get(sim, "/companies", "apex")
-
-    assert [r.status_code for r in jaguar[:2]] == [200, 200]
-    assert _code(jaguar[2]) == (429, "rate_limited")
-    assert int(jaguar[2].headers["Retry-After"]) >= 1
-    assert apex.status_code == 200

@@ -1,6 +1,7 @@
-"""What the endpoints serve agrees with the ground truth, and late samples appear only once
-their gateway reconnects."""
+"""What the endpoints serve agrees with the ground truth, in both API profiles, and late
+samples appear only once their gateway reconnects."""
 
+import json
 import math
 from datetime import timedelta
 
@@ -24,14 +25,24 @@ CAMEL = {
 PHASES = {
     "current": "abc",
     "voltage": ("ab", "bc", "ac"),
-    "active_power": "abc",
-    "power_factor": "abc",
+    "active-power": "abc",
+    "power-factor": "abc",
+    "reactive-power": "abc",
 }
+SERIES = {
+    "consumption": {
+        "consumption": "consumption",
+        "accumulatedConsumption": "accumulated_consumption",
+    },
+    "demand": {"demand": "demand"},
+    "cost": {"cost": "cost"},
+}
+PROFILES = ("integration", "public")
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with Simulator(SimConfig(seed=7, days=3), now=SIM_NOW) as simulator:
+@pytest.fixture(scope="module", params=PROFILES)
+def sim(request):
+    with Simulator(SimConfig(seed=7, days=3), now=SIM_NOW, profile=request.param) as simulator:
         yield simulator
 
 
@@ -63,8 +74,8 @@ def _assert_columns(served_times, columns, rows):
 
 
 def _components(truth, sensor_type, few=5):
-    assets = truth["assets"].filter(pc.field("sensor_type") == sensor_type)
-    return assets.column("id").to_pylist()[:few]
+    assets = truth["asset_sensor_types"].filter(pc.field("sensor_type") == sensor_type)
+    return assets.column("asset_id").to_pylist()[:few]
 
 
 def test_vibration_and_rotation_served_equal_ground_truth(sim, truth):
@@ -87,7 +98,7 @@ def test_vibration_and_rotation_served_equal_ground_truth(sim, truth):
         )
 
 
-def test_energy_and_consumption_served_equal_ground_truth(sim, truth):
+def test_energy_served_equals_ground_truth(sim, truth):
     assets = _components(truth, "energy")
     assert assets
     for asset in assets:
@@ -100,13 +111,73 @@ def test_energy_and_consumption_served_equal_ground_truth(sim, truth):
             }
             rows = _rows_of(truth["energy_samples"], asset, quantity=quantity)
             _assert_columns(body["sampledAt"], columns, rows)
-        body = get(sim, f"/assets/{asset}/energy/consumption", params=WINDOW).json()
-        columns = {
-            "consumption": body["consumption"],
-            "accumulated_consumption": body["accumulatedConsumption"],
-            "forecast": body["forecast"],
-        }
-        _assert_columns(body["sampledAt"], columns, _rows_of(truth["energy_consumption"], asset))
+        for series, fields in SERIES.items():
+            body = get(sim, f"/assets/{asset}/energy/{series}", params=WINDOW).json()
+            columns = {column: body[field] for field, column in fields.items()}
+            columns["forecast"] = body["forecast"]
+            rows = _rows_of(truth[f"energy_{series}"], asset)
+            assert rows
+            _assert_columns(body["sampledAt"], columns, rows)
+
+
+ASSET_FIELDS = {
+    "id": "id",
+    "companyId": "company_id",
+    "name": "name",
+    "locationId": "location_id",
+    "parentId": "parent_id",
+    "sensorId": "sensor_id",
+    "sensorType": "sensor_type",
+    "gatewayId": "gateway_id",
+    "status": "status",
+    "code": "code",
+    "criticalityId": "criticality_id",
+    "manufacturer": "manufacturer",
+    "modelType": "model_type",
+    "serialNumber": "serial_number",
+}
+
+
+def test_assets_and_companies_served_equal_ground_truth(sim, truth):
+    served, _ = page_through(sim, f"/companies/{TOBIAS}/assets")
+    rows = {r["id"]: r for r in truth["assets"].to_pylist()}
+
+    assert sorted(rows) == sorted(a["id"] for a in served)
+    for asset in served:
+        row = rows[asset["id"]]
+        for field, column in ASSET_FIELDS.items():
+            assert asset.get(field) == row[column], field
+        assert json.loads(row["sensors"]) == asset["sensors"]
+        assert parse_iso(asset["createdAt"]) == row["created_at"]
+        assert (asset["deleted"]["value"], asset["disabled"]["value"]) == (
+            row["is_deleted"],
+            row["is_disabled"],
+        )
+    names = truth["companies"].to_pylist()
+    if sim.profile == "public":
+        assert names == [{"id": TOBIAS, "name": None}]
+    else:
+        listed = get(sim, "/companies", "tobias").json()
+        assert names == [{"id": c["id"], "name": c["name"]} for c in listed]
+
+
+def test_sensor_types_are_what_the_asset_says_or_what_probing_finds(sim, truth):
+    rows = truth["asset_sensor_types"].to_pylist()
+    assert rows
+    if sim.profile == "integration":
+        served = get(sim, f"/companies/{TOBIAS}/assets", params={"limit": 1000}).json()["data"]
+        said = {a["id"]: a["sensorType"] for a in served if a.get("sensorType")}
+        assert {r["asset_id"]: r["sensor_type"] for r in rows} == said
+        assert {r["detected_by"] for r in rows} == {"asset"}
+        return
+    assert {r["detected_by"] for r in rows} == {"probe"}
+    some = [[r for r in rows if r["sensor_type"] == kind][:6] for kind in ("vibration", "energy")]
+    assert all(some)
+    for row in some[0] + some[1]:
+        vibration = get(sim, f"/assets/{row['asset_id']}/vibration", params=WINDOW)
+        current = get(sim, f"/assets/{row['asset_id']}/energy/current", params=WINDOW)
+        answers = (vibration.status_code, current.status_code)
+        assert answers == ((200, 204) if row["sensor_type"] == "vibration" else (204, 200))
 
 
 def _ids(table):
@@ -152,8 +223,9 @@ def _samples(sim, asset):
     return {t: body["vel"]["rms"]["x"][i] for i, t in enumerate(body["sampledAt"])}
 
 
-def test_late_samples_appear_only_after_their_gateway_reconnects(simulator_factory):
-    sim = simulator_factory(SimConfig(seed=7, days=3))
+@pytest.mark.parametrize("profile", PROFILES)
+def test_late_samples_appear_only_after_their_gateway_reconnects(simulator_factory, profile):
+    sim = simulator_factory(SimConfig(seed=7, days=3), profile=profile)
     asset, reconnect_ms = _late_case(sim)
 
     before = _samples(sim, asset)

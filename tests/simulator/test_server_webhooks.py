@@ -197,3 +197,39 @@ def test_a_webhook_url_needs_the_secret_from_the_environment(monkeypatch):
 
 def test_the_secret_is_never_in_the_state_report(sim):
     assert SECRET not in json.dumps(sim.state())
+
+
+@pytest.fixture
+def public_sim(simulator_factory, receiver):
+    return simulator_factory(
+        SimConfig(days=2),
+        profile="public",
+        webhook_url=receiver.url,
+        webhook_secret=SECRET,
+        webhook_retry_delays=FAST_RETRIES,
+    )
+
+
+def test_the_public_profile_sends_the_same_webhooks(public_sim, receiver):
+    """Webhooks belong to the simulator, not to the API profile: a public simulator
+    still announces a reauthorization its 401s do not name, and late data."""
+    sim = public_sim
+    jaguar = next(c["id"] for c in demo_dump()["companies"] if c["name"] == "Jaguar")
+    sim.set_fault("reauthorization_required", token="jaguar", after=1)
+    path = f"/companies/{jaguar}/locations"
+
+    answers = [get(sim, path, "jaguar").status_code for _ in range(2)]
+    (required,) = receiver.events(1)
+    now = sim.clock.now_ms()
+    reconnects = sim.world.gateway_reconnects(now, now + 3_600_000)
+    sim.advance(timedelta(hours=1))
+    synced = receiver.events(1 + 2 * len(reconnects))[1:]
+
+    assert answers == [200, 401]
+    assert required["type"] == "connection.reauthorization_required"
+    connection = sim.state()["connections"]["jaguar"]
+    assert required["data"]["connectionId"] == connection["connectionId"]
+    assert connection["status"] == "reauthorization_required"
+    assert reconnects
+    assert {e["type"] for e in synced} == {"sync.completed"}
+    assert {e["data"]["gatewayId"] for e in synced} == {g for g, _ in reconnects}

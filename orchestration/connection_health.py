@@ -1,6 +1,6 @@
 """The one path every connection-status change takes, whoever noticed it.
 
-The health sensor (a `/connection` probe), the failure sensor (a run that failed on
+The health sensor (a `/connection` or token probe), the failure sensor (a run that failed on
 its token) and the webhook-inbox sensor (a platform event) all call `apply_status`:
 it records the status and, on a transition, alerts once and returns the runs to
 request (a catch-up sync when a connection comes back).
@@ -15,8 +15,9 @@ from orchestration import connection_status as cs
 from orchestration.alerts import Alerter
 from orchestration.connection_status import ConnectionState, ConnectionStatusStore
 from orchestration.resources import ConnectionsResource
+from sources.api_features import check_health
 from sources.connections import ConnectionConfigError
-from sources.errors import AuthError, ReauthorizationRequired, TractianError
+from sources.errors import TractianError
 from sources.webhooks.notifier import CONNECTION_RESTORED, REAUTHORIZATION_REQUIRED, SYNC_FAILED
 
 # Requests for a catch-up sync of one connection, given its name and today's date.
@@ -63,24 +64,19 @@ def _attention_event(status: str) -> str:
 
 
 def probe(connections: ConnectionsResource, name: str) -> tuple[str, str, str | None] | None:
-    """(status, detail, API connection id) from `GET /connection`; None if unknown now.
+    """(status, detail, API connection id) of connection `name`; None if unknown now.
 
-    A 401 is itself the status (`reauthorization_required` or `invalid_token`); an API
-    that does not answer tells nothing, so the recorded status is kept.
+    `/connection` answers where the integration layer has it; against the published API
+    alone, one data request tells whether the token still reads (any 401 there is
+    `invalid_token`). An API that does not answer tells nothing: the status is kept.
     """
     try:
         connection = connections.load(name)
-    except ConnectionConfigError as exc:  # no usable token: a person must fix it
+        health = check_health(connections.probe_client(connection), connection)
+    except ConnectionConfigError as exc:  # no usable token or companies: a person must fix it
         return cs.INVALID_TOKEN, str(exc), None
-    client = connections.probe_client(connection)
-    try:
-        body = client.get("/connection") or {}
-    except AuthError as exc:
-        return exc.code, exc.action, None
     except TractianError:
         return None
-    status = body.get("status")
-    if status not in cs.STATUSES:
+    if health.status not in cs.STATUSES:
         return None
-    detail = ReauthorizationRequired.action if status == cs.REAUTHORIZATION_REQUIRED else ""
-    return status, detail, body.get("connectionId")
+    return health.status, health.detail, health.connection_id

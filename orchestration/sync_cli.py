@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sources.cli_types import moment, non_negative_float
 
 if TYPE_CHECKING:
+    from sources.api_features import Health
     from sources.connections import Connection
     from sources.pipeline import SyncReport
 
@@ -47,13 +48,30 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
         "--base-url",
         help="API base URL; without --connection the token comes from TRACTIAN_API_TOKEN",
     )
+    parser.add_argument(
+        "--companies",
+        type=_company_ids,
+        default=(),
+        metavar="ID,...",
+        help="with --base-url: the company ids to sync (needed against the published API, "
+        "which cannot list them)",
+    )
+
+
+def _company_ids(value: str) -> tuple[str, ...]:
+    ids = tuple(part.strip() for part in value.split(",") if part.strip())
+    if not ids:
+        raise argparse.ArgumentTypeError("expected comma-separated company ids")
+    return ids
 
 
 def _hours(value: str) -> timedelta:
     return timedelta(hours=non_negative_float(value))
 
 
-def resolve_connections(name: str | None, base_url: str | None) -> list["Connection"]:
+def resolve_connections(
+    name: str | None, base_url: str | None, companies: tuple[str, ...] = ()
+) -> list["Connection"]:
     """The connections a command acts on, from flags and configuration."""
     from dataclasses import replace
 
@@ -64,11 +82,18 @@ def resolve_connections(name: str | None, base_url: str | None) -> list["Connect
         load_connection,
     )
 
+    if companies and not base_url:
+        raise ConnectionConfigError(
+            "--companies goes with --base-url; a configured connection's companies are "
+            "set in its configuration"
+        )
     if base_url and not name:
-        return [ad_hoc_connection("default", base_url)]
+        return [ad_hoc_connection("default", base_url, companies)]
     if name:
         connection = load_connection(name)
-        return [replace(connection, base_url=base_url)] if base_url else [connection]
+        if base_url:
+            connection = replace(connection, base_url=base_url)
+        return [replace(connection, company_ids=companies)] if companies else [connection]
     names = connection_names()
     if not names:
         raise ConnectionConfigError(
@@ -85,7 +110,7 @@ def run_sync(args: argparse.Namespace) -> int:
     from sources.pipeline import ConnectionNeedsAttention, SyncFailed, sync
 
     try:
-        connections = resolve_connections(args.connection, args.base_url)
+        connections = resolve_connections(args.connection, args.base_url, args.companies)
     except ConnectionConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -108,6 +133,9 @@ def run_sync(args: argparse.Namespace) -> int:
             exit_code = EXIT_NEEDS_ATTENTION
         except SyncFailed as exc:
             loaded = True
+            print(f"error: {exc}", file=sys.stderr)
+            exit_code = max(exit_code, EXIT_FAILED)
+        except ConnectionConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
             exit_code = max(exit_code, EXIT_FAILED)
         except TractianError as exc:
@@ -139,33 +167,42 @@ def _transform(db_path: Path) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from sources.client import TractianClient
+    from sources.api_features import check_health
     from sources.connections import ConnectionConfigError
-    from sources.errors import AuthError, TractianError
+    from sources.errors import TractianError
+    from sources.pipeline import client_for
 
     try:
-        connections = resolve_connections(args.connection, args.base_url)
+        connections = resolve_connections(args.connection, args.base_url, args.companies)
     except ConnectionConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     exit_code = EXIT_OK
     for connection in connections:
-        client = TractianClient(connection.base_url, connection.token)
         try:
-            body = client.get("/connection") or {}
-        except AuthError as exc:
-            print(f"{connection.name}: {exc.code} ({exc.action})")
-            exit_code = EXIT_NEEDS_ATTENTION
+            health = check_health(client_for(connection), connection)
+        except ConnectionConfigError as exc:
+            print(f"{connection.name}: misconfigured ({exc})")
+            exit_code = max(exit_code, EXIT_FAILED)
             continue
         except TractianError as exc:
             print(f"{connection.name}: unreachable ({exc})")
             exit_code = max(exit_code, EXIT_FAILED)
             continue
-        state = body.get("status", "unknown")
-        companies = ", ".join(body.get("companyIds", []))
-        print(
-            f"{connection.name}: {state} (checked {body.get('checkedAt')}; companies {companies})"
-        )
-        if state == "reauthorization_required":
+        print(_health_line(connection.name, health))
+        if health.detail:
             exit_code = EXIT_NEEDS_ATTENTION
     return exit_code
+
+
+def _health_line(name: str, health: "Health") -> str:
+    if health.features is None or health.detail:
+        return f"{name}: {health.status} ({health.detail})"
+    features = health.features
+    checked = (features.connection or {}).get("checkedAt") or "now, local clock"
+    source = "listed by /companies" if features.companies is not None else "configured"
+    companies = ", ".join(c["id"] for c in health.companies) or "none"
+    return (
+        f"{name}: {health.status} (checked {checked}); companies ({source}): {companies}; "
+        f"optional endpoints: {features.describe()}"
+    )

@@ -1,9 +1,11 @@
 """The one module that speaks HTTP to the Tractian API.
 
 Bearer auth, connect/read timeouts, retries with bounded exponential backoff and full
-jitter (5xx, resets, timeouts, truncated JSON), `Retry-After` on 429 shared by every
-thread of the client, typed errors for 401/403/404/422, 204 as an empty window, and
-`page`/`limit` paging that tolerates records shifting between pages.
+jitter (5xx, resets, timeouts, truncated JSON), `Retry-After` (seconds or an HTTP date)
+on 429 shared by every thread of the client, typed errors for 401/403/404/422 with the
+message of either error body the contract knows (the published API's FastAPI
+`{"detail": ...}`, the integration layer's `{"error": {code, message}}`), 204 as an
+empty window, and `page`/`limit` paging that tolerates records shifting between pages.
 """
 
 import random
@@ -11,7 +13,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -168,16 +171,18 @@ class TractianClient:
 
         Page-number paging over changing data repeats records (inserted before the
         cursor) and skips some (deleted before it). Repeats are merged by `key`; passes
-        repeat until every one of `total` records was seen (or, when the API gives no
-        total, until a pass sees no repeat or adds nothing new).
+        repeat until every one of `total` records was seen. A list without `total` (the
+        published API's asset pages) cannot show a skip within one pass, so it takes
+        passes until one adds nothing to what earlier passes saw: two passes when the
+        records hold still, one when the list fits on one page.
         """
         records: dict[str, dict[str, Any]] = {}
         for _ in range(settings.MAX_PAGING_PASSES):
             before = len(records)
-            total, repeated = self._one_pass(path, params or {}, records, key)
+            total, pages = self._one_pass(path, params or {}, records, key)
             if total is not None and len(records) >= total:
                 return list(records.values())
-            if total is None and (not repeated or len(records) == before):
+            if total is None and (pages <= 1 or (before and len(records) == before)):
                 return list(records.values())
         raise TransientError(
             f"GET {path}: records kept shifting while paging "
@@ -186,18 +191,14 @@ class TractianClient:
 
     def _one_pass(
         self, path: str, params: dict[str, Any], records: dict[str, dict[str, Any]], key: str
-    ) -> tuple[int | None, bool]:
-        seen: set[str] = set()
-        repeated = False
-        total = None
+    ) -> tuple[int | None, int]:
+        """One walk over every page into `records`; returns (`total` if given, pages read)."""
+        total, pages = None, 0
         for body in self._pages(path, params):
-            total = body.get("total")
+            total, pages = body.get("total"), pages + 1
             for record in body["data"]:
-                record_key = record[key]
-                repeated |= record_key in seen
-                seen.add(record_key)
-                records[record_key] = record
-        return total, repeated
+                records[record[key]] = record
+        return total, pages
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         page = 1
@@ -222,10 +223,19 @@ class _RateLimited(Exception):
 
 
 def _retry_after(response: urllib3.BaseHTTPResponse) -> float:
+    """Seconds to wait: `Retry-After` as delay-seconds or an HTTP date (RFC 9110), else 1."""
+    value = response.headers.get("Retry-After", "1").strip()
     try:
-        return max(0.0, float(response.headers.get("Retry-After", "1")))
+        return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return 1.0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _error_for(status: int, body: bytes, path: str) -> TractianError:
@@ -243,11 +253,26 @@ def _error_for(status: int, body: bytes, path: str) -> TractianError:
 
 
 def _error_code(body: bytes) -> tuple[str, str]:
+    """(integration-layer code or "", message) of an error body, whichever style it has."""
     try:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError:
         return "", body[:200].decode(errors="replace")
-    error = decoded.get("error") if isinstance(decoded, dict) else None
+    if not isinstance(decoded, dict):
+        return "", orjson.dumps(decoded).decode()[:500]
+    error = decoded.get("error")
     if isinstance(error, dict):
         return str(error.get("code", "")), str(error.get("message", ""))
+    detail = decoded.get("detail")
+    if isinstance(detail, str):
+        return "", detail
+    if isinstance(detail, list):  # FastAPI validation errors: where and what, each
+        return "", "; ".join(_validation_message(item) for item in detail)[:500]
     return "", orjson.dumps(decoded).decode()[:500]
+
+
+def _validation_message(item: Any) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    where = ".".join(str(part) for part in item.get("loc") or [])
+    return f"{where}: {item.get('msg', '')}" if where else str(item.get("msg", ""))

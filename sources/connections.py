@@ -2,14 +2,21 @@
 
 Configured in one place, dlt's configuration, under `sources.tractian.connections.<name>`:
 
-    # .dlt/config.toml                       # .dlt/secrets.toml (never committed)
-    [sources.tractian.connections.plant_a]   [sources.tractian.connections.plant_a]
-    base_url = "https://api.example"         api_token = "..."
-    companies = ["<company id>"]  # optional: default every company the token reads
+    # .dlt/config.toml
+    [sources.tractian.connections.plant_a]
+    base_url = "https://integrations-service.tractian.com/tractian"
+    companies = ["<company id>"]
+
+    # .dlt/secrets.toml (never committed)
+    [sources.tractian.connections.plant_a]
+    api_token = "..."
 
 or the same keys as environment variables, e.g.
-`SOURCES__TRACTIAN__CONNECTIONS__PLANT_A__API_TOKEN`. Connections defined only in the
-environment are listed in `SOURCES__TRACTIAN__CONNECTION_NAMES` (comma-separated).
+`SOURCES__TRACTIAN__CONNECTIONS__PLANT_A__API_TOKEN` (`..._COMPANIES` comma-separated).
+Connections defined only in the environment are listed in
+`SOURCES__TRACTIAN__CONNECTION_NAMES` (comma-separated). `companies` is required against
+Tractian's published API, which has no endpoint listing them; an integration layer with
+`/companies` makes it optional (default: every company the token may read).
 The token is read from secrets only, when the connection is resolved, and is kept out
 of `repr`, logs and errors.
 """
@@ -34,7 +41,7 @@ class Connection:
     name: str
     base_url: str
     token: str = field(repr=False)
-    company_ids: tuple[str, ...] = ()  # empty: every company the token may read
+    company_ids: tuple[str, ...] = ()  # empty: every company `/companies` lists, if any
 
     @property
     def pipeline_name(self) -> str:
@@ -77,15 +84,25 @@ def load_connection(name: str) -> Connection:
     return Connection(name, str(base_url), str(token), tuple(str(c) for c in companies))
 
 
-def ad_hoc_connection(name: str, base_url: str) -> Connection:
-    """A connection given on the command line: base URL from the flag, token from the env."""
+def ad_hoc_connection(name: str, base_url: str, companies: tuple[str, ...] = ()) -> Connection:
+    """A connection given on the command line: base URL (and companies) from the flags,
+    the token from the environment."""
     _check_name(name)
     token = os.environ.get(AD_HOC_TOKEN_ENV)
     if not token:
         raise ConnectionConfigError(
             f"--base-url given without a token: set {AD_HOC_TOKEN_ENV} in the environment"
         )
-    return Connection(name, base_url, token)
+    return Connection(name, base_url, token, companies)
+
+
+def companies_hint(name: str) -> str:
+    """Where the companies of connection `name` are configured, for error messages."""
+    key = f"{SECTION}.{name}.companies"
+    return (
+        f"set {key} in .dlt/config.toml (a list of company ids) or {_env_name(key)} "
+        "(comma-separated); for a --base-url run, pass --companies"
+    )
 
 
 def _check_name(name: str) -> None:

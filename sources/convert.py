@@ -129,6 +129,12 @@ _CATALOG_MAPPINGS: dict[str, dict[str, Extractor]] = {
         "color": _field("color"),
         "order": _field("order"),
     },
+    "asset_sensor_types": {  # records are `sensor_types.SensorType`s as dicts
+        "asset_id": _field("asset_id"),
+        "company_id": _field("company_id"),
+        "sensor_type": _field("sensor_type"),
+        "detected_by": _field("detected_by"),
+    },
     "work_order_categories": {
         "id": _field("id"),
         "company_id": _field("companyId"),
@@ -252,16 +258,25 @@ def energy_table(
     )
 
 
-def consumption_table(
-    connection_name: str, asset_id: str, company_id: str, body: Record
+# raw interval table -> its columns and the body's fields they come from
+_INTERVAL_FIELDS = {
+    rs.ENERGY_CONSUMPTION.name: {
+        "consumption": "consumption",
+        "accumulated_consumption": "accumulatedConsumption",
+        "forecast": "forecast",
+    },
+    rs.ENERGY_DEMAND.name: {"demand": "demand", "forecast": "forecast"},
+    rs.ENERGY_COST.name: {"cost": "cost", "forecast": "forecast"},
+}
+
+
+def interval_table(
+    connection_name: str, asset_id: str, company_id: str, body: Record, table: str
 ) -> pa.Table:
-    arrays = {
-        "consumption": body.get("consumption"),
-        "accumulated_consumption": body.get("accumulatedConsumption"),
-        "forecast": body.get("forecast"),
-    }
+    """A consumption, demand or cost body: one value per interval, as served."""
+    arrays = {column: body.get(name) for column, name in _INTERVAL_FIELDS[table].items()}
     return _telemetry_table(
-        rs.ENERGY_CONSUMPTION,
+        rs.RAW_TABLES[table],
         connection_name,
         asset_id,
         company_id,

@@ -17,8 +17,14 @@ class AuthError(TractianError):
 
 
 class InvalidToken(AuthError):
+    """Any 401 without the integration layer's `reauthorization_required` code."""
+
     code = "invalid_token"
-    action = "the API token is wrong: set a valid token for this connection"
+    action = (
+        "the API rejected the token (wrong, revoked or expired): ask Tractian support for "
+        "a new token and put it in the connection's api_token secret, then sync again "
+        "(committed data and state are kept)"
+    )
 
 
 class ReauthorizationRequired(AuthError):
@@ -36,6 +42,8 @@ class Forbidden(TractianError):
 
 
 class NotFound(TractianError):
+    """404: an unknown id, or an optional endpoint this API does not have."""
+
     code = "not_found"
 
 

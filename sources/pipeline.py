@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dlt
@@ -20,9 +20,10 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from sources import raw_schema as rs
 from sources import settings
+from sources.api_features import ApiFeatures, companies_to_sync, detect
 from sources.client import RetryPolicy, TractianClient
 from sources.connections import Connection
-from sources.errors import AuthError, ReauthorizationRequired
+from sources.errors import AuthError
 from sources.source import SourceRun, tractian_source
 from sources.telemetry import SyncWindow
 from sources.telemetry_loads import drop_duplicate_samples
@@ -70,6 +71,7 @@ class SyncReport:
     bytes: int = 0
     seconds: float = 0.0
     marked_missing: dict[str, int] = field(default_factory=dict)
+    features: ApiFeatures | None = None
 
 
 def create_warehouse(db_path: Path) -> None:
@@ -113,8 +115,11 @@ def sync(
 ) -> SyncReport:
     """Sync `connection` into `db_path`; raise on failure after keeping what loaded.
 
-    Windows end at `now`, by default the API's own clock (`/connection.checkedAt`), so a
-    skewed local clock neither skips nor invents data. A first sync of a stream starts
+    Optional endpoints are asked first (`api_features`): the companies come from the
+    connection's configuration or `/companies`, else a `ConnectionConfigError` stops the
+    sync before any data request. Windows end at `now`, by default the API's own clock
+    (`/connection.checkedAt`) where it has one, else the local UTC clock. A first sync of a
+    stream starts
     at `start` (default 14 days before `now`); an explicit `start` re-reads from there.
     With `end`, the sync is a stateless backfill of [start, end): it reads that range and
     leaves incremental state alone (Dagster partitions use this). `resources` limits the
@@ -125,9 +130,12 @@ def sync(
     began = time.monotonic()
     client = client or client_for(connection)
     try:
-        now = now or _api_now(client)
+        features = detect(client)
+        features.check_authorized()
     except AuthError as exc:
         raise ConnectionNeedsAttention(connection.name, exc) from None
+    companies, company_failures = companies_to_sync(connection, features)
+    now = now or features.now()
     window = SyncWindow(
         start=start or now - settings.DEFAULT_BACKFILL,
         lookback=lookback,
@@ -137,11 +145,11 @@ def sync(
     )
     create_warehouse(db_path)
     pipeline = make_pipeline(connection, db_path)
-    report = SyncReport(connection.name, now)
+    report = SyncReport(connection.name, now, features=features)
     _finish_pending(pipeline, report, db_path)
-    run = SourceRun(show_progress=show_progress)
+    run = SourceRun(failures=list(company_failures), show_progress=show_progress)
     source = tractian_source(
-        client, connection, window, run, concurrency=concurrency, warehouse=db_path
+        client, connection, window, run, companies, concurrency=concurrency, warehouse=db_path
     )
     if resources is not None:
         source = source.with_resources(*resources)
@@ -181,16 +189,6 @@ def client_for(connection: Connection) -> TractianClient:
             dlt.config.get(f"{section}.read_timeout_s") or settings.READ_TIMEOUT_S
         ),
     )
-
-
-def _api_now(client: TractianClient) -> datetime:
-    status = client.get("/connection") or {}
-    if status.get("status") == "reauthorization_required":
-        raise ReauthorizationRequired("GET /connection: reauthorization_required")
-    checked_at = status.get("checkedAt")
-    if checked_at:
-        return datetime.fromisoformat(checked_at.replace("Z", "+00:00"))
-    return datetime.now(UTC)
 
 
 def _finish_pending(pipeline: dlt.Pipeline, report: SyncReport, db_path: Path) -> None:

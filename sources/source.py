@@ -1,7 +1,10 @@
 """The dlt source: every Tractian resource of one connection, as Arrow tables.
 
 Resources only say what to fetch and how it is keyed; HTTP lives in `client`, Arrow
-conversion in `convert`, per-component windows in `telemetry`. Catalog and record tables
+conversion in `convert`, per-component windows in `telemetry`, which assets have which
+telemetry in `sensor_types` (through `catalog`). Everything is read from the endpoints
+Tractian's published API has; the company list comes in resolved (`api_features`).
+Catalog and record tables
 merge on their primary key (which includes the connection); telemetry tables append only
 the samples the warehouse lacks (`telemetry_loads`). Either way, re-reading a window
 (lookback, retries, a rerun after a crash) never duplicates a row.
@@ -27,6 +30,7 @@ from sources.client import TractianClient, iso
 from sources.connections import Connection
 from sources.errors import Forbidden, NotFound
 from sources.progress import Progress
+from sources.sensor_types import SensorType
 from sources.telemetry import Stream, SyncWindow, fetch_streams
 from sources.telemetry_loads import KnownSamples
 
@@ -56,16 +60,21 @@ def tractian_source(
     connection: Connection,
     window: SyncWindow,
     run: SourceRun,
+    companies: list[Record],
     concurrency: int = settings.TELEMETRY_CONCURRENCY,
     warehouse: Path | None = None,
 ) -> list[DltResource]:
-    """`warehouse`: the DuckDB file whose samples telemetry leaves out (None: keep all)."""
-    catalog = Catalog(client, connection, run.failures)
+    """`companies`: `{id, name}` of each company to read (`api_features.companies_to_sync`).
+
+    `warehouse`: the DuckDB file whose samples telemetry leaves out (None: keep all).
+    """
+    catalog = Catalog(client, companies, run.failures, window.now, concurrency)
     ctx = _Context(client, connection, window, run, catalog, concurrency, warehouse)
     return [
         _resource(rs.COMPANIES, ctx.companies),
         _resource(rs.LOCATIONS, lambda: ctx.snapshot(rs.LOCATIONS, "locations")),
         _resource(rs.ASSETS, lambda: ctx.snapshot(rs.ASSETS, "assets")),
+        _resource(rs.ASSET_SENSOR_TYPES, ctx.asset_sensor_types),
         _resource(rs.WORK_ORDER_PRIORITIES, ctx.priorities),
         _resource(rs.WORK_ORDER_CATEGORIES, ctx.categories),
         _resource(rs.WORK_ORDERS, ctx.work_orders),
@@ -75,6 +84,8 @@ def tractian_source(
         _resource(rs.RPM_SAMPLES, lambda: ctx.telemetry(rs.RPM_SAMPLES)),
         _resource(rs.ENERGY_SAMPLES, lambda: ctx.telemetry(rs.ENERGY_SAMPLES)),
         _resource(rs.ENERGY_CONSUMPTION, lambda: ctx.telemetry(rs.ENERGY_CONSUMPTION)),
+        _resource(rs.ENERGY_DEMAND, lambda: ctx.telemetry(rs.ENERGY_DEMAND)),
+        _resource(rs.ENERGY_COST, lambda: ctx.telemetry(rs.ENERGY_COST)),
     ]
 
 
@@ -106,15 +117,25 @@ class _Context:
     def _table(self, table: rs.RawTable, records: list[Record], company_id: str) -> pa.Table:
         return convert.records_to_table(table, self.connection.name, records, company_id)
 
+    def _sensor_memory(self) -> dict[str, Any]:
+        """What probes found, per asset, in the source's state (see `sensor_types`)."""
+        return dlt.current.source_state().setdefault("sensor_types", {})
+
     def companies(self) -> Iterator[pa.Table]:
-        companies = self.catalog.companies()
+        companies = self.catalog.companies
         self.run.tracker("companies").add_rows(len(companies))
         yield convert.records_to_table(rs.COMPANIES, self.connection.name, companies)
+
+    def asset_sensor_types(self) -> Iterator[pa.Table]:
+        found = self.catalog.sensor_types(self._sensor_memory())
+        self.run.tracker(rs.ASSET_SENSOR_TYPES.name).add_rows(len(found))
+        records = [vars(t) for t in found]
+        yield convert.records_to_table(rs.ASSET_SENSOR_TYPES, self.connection.name, records)
 
     def snapshot(self, table: rs.RawTable, kind: str) -> Iterator[pa.Table]:
         """A full snapshot; ids are kept so the pipeline can mark vanished records."""
         progress = self.run.tracker(table.name)
-        for company in self.catalog.companies():
+        for company in self.catalog.companies:
             records = self.catalog.tree(company["id"], kind)
             if records is None:
                 continue
@@ -126,7 +147,7 @@ class _Context:
         self, table: rs.RawTable, fetch: Callable[[str], list[Record]]
     ) -> Iterator[pa.Table]:
         progress = self.run.tracker(table.name)
-        for company in self.catalog.companies():
+        for company in self.catalog.companies:
             try:
                 records = fetch(company["id"])
             except (Forbidden, NotFound) as exc:
@@ -139,7 +160,7 @@ class _Context:
     def priorities(self) -> Iterator[pa.Table]:
         yield from self._per_company(
             rs.WORK_ORDER_PRIORITIES,
-            lambda cid: self.client.get(f"/companies/{cid}/workorders/priorities") or [],
+            lambda cid: self.client.paginate(f"/companies/{cid}/workorders/priorities"),
         )
 
     def categories(self) -> Iterator[pa.Table]:
@@ -192,6 +213,7 @@ class _Context:
                 "referenceDateStart": iso(begin),
                 "referenceDateEnd": iso(end),
                 "sort": "createdAtAsc",
+                "loadDescription": "true",
             }
             listed = self.client.paginate(f"/companies/{cid}/insights", params)
             ids = list(dict.fromkeys([r["id"] for r in listed] + still_open.get(cid, [])))
@@ -239,17 +261,20 @@ class _Context:
 
     def _streams(self, table: rs.RawTable) -> list[Stream]:
         sensor_type, series = _TELEMETRY_SERIES[table.name]
+        components: list[SensorType] = self.catalog.components(sensor_type, self._sensor_memory())
         return [
             Stream(
-                key=f"{asset['id']}/{suffix}",
-                path=f"/assets/{asset['id']}/{suffix}",
-                to_table=partial(
-                    to_table, self.connection.name, asset["id"], asset["companyId"], **kw
-                ),
+                key=f"{c.asset_id}/{suffix}",
+                path=f"/assets/{c.asset_id}/{suffix}",
+                to_table=partial(to_table, self.connection.name, c.asset_id, c.company_id, **kw),
             )
-            for asset in self.catalog.components(sensor_type)
+            for c in components
             for suffix, to_table, kw in series
         ]
+
+
+def _interval(table: rs.RawTable, suffix: str) -> tuple[str, list[Any]]:
+    return ("energy", [(suffix, convert.interval_table, {"table": table.name})])
 
 
 # table -> (sensor type, [(path suffix under /assets/{id}, converter, converter kwargs)])
@@ -262,8 +287,7 @@ _TELEMETRY_SERIES: dict[
         "energy",
         [(f"energy/{q}", convert.energy_table, {"quantity": q}) for q in rs.ENERGY_QUANTITIES],
     ),
-    rs.ENERGY_CONSUMPTION.name: (
-        "energy",
-        [("energy/consumption", convert.consumption_table, {})],
-    ),
+    rs.ENERGY_CONSUMPTION.name: _interval(rs.ENERGY_CONSUMPTION, "energy/consumption"),
+    rs.ENERGY_DEMAND.name: _interval(rs.ENERGY_DEMAND, "energy/demand"),
+    rs.ENERGY_COST.name: _interval(rs.ENERGY_COST, "energy/cost"),
 }

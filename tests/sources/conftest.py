@@ -1,4 +1,9 @@
-"""Helpers for connector tests: a synced warehouse compared with the simulator's truth."""
+"""Helpers for connector tests: a synced warehouse compared with the simulator's truth.
+
+Every sync test runs against both simulator profiles: `public` (only what Tractian's
+published API has, as a customer's token meets it) and `integration` (plus the optional
+integration-layer endpoints). `PROFILES` parametrizes a fixture over them.
+"""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,10 +19,26 @@ from sources.connections import Connection
 
 # Fast retries: the tests exercise the retry paths, not the production delays.
 FAST_RETRY = RetryPolicy(backoff_base_s=0.01, backoff_max_s=0.05, max_attempts=8)
+PROFILES = ("integration", "public")
+
+
+def token_companies(sim, token_name: str) -> list[str]:
+    return list(sim.world.tokens[sim.tokens[token_name]].company_ids)
+
+
+def published_clock(sim) -> dict[str, datetime]:
+    """`sync` arguments for the API's clock: the published API has none, so a sync there
+    ends at the local clock, which the simulated clock stands in for (tests move it)."""
+    if sim.profile != "public":
+        return {}  # the integration layer's /connection.checkedAt is the clock
+    return {"now": datetime.fromtimestamp(sim.clock.now_ms() / 1000, UTC)}
 
 
 def connection_for(sim, token_name: str = "all", name: str = "plant") -> Connection:
-    return Connection(name=name, base_url=sim.base_url, token=sim.tokens[token_name])
+    """A connection as a user would configure it: against the published API, with the
+    companies listed (it cannot list them); against the integration layer, without."""
+    companies = tuple(token_companies(sim, token_name)) if sim.profile == "public" else ()
+    return Connection(name, sim.base_url, sim.tokens[token_name], companies)
 
 
 def fast_client(
@@ -76,12 +97,13 @@ def assert_matches_truth(
 ) -> None:
     """Every raw table equals the simulator's ground truth: same keys, same values, once.
 
-    `ignore_asset`: telemetry of an asset removed from the API, which the warehouse keeps
-    but ground truth (what the API serves now) no longer has.
+    `ignore_asset`: telemetry and the sensor type of an asset removed from the API, which
+    the warehouse keeps but ground truth (what the API serves now) no longer has.
     """
     for name, expected in truth.items():
         loaded = without_connection(raw_rows(db_path, name, connection_name))
-        if ignore_asset and rs.RAW_TABLES[name].telemetry:
+        keeps_removed = rs.RAW_TABLES[name].telemetry or name == rs.ASSET_SENSOR_TYPES.name
+        if ignore_asset and keeps_removed:
             loaded = loaded.filter(pc.field("asset_id") != ignore_asset)
         if "missing_since" in loaded.column_names:
             loaded = loaded.drop_columns(["missing_since"])

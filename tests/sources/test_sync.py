@@ -1,4 +1,5 @@
-"""The connector against the simulator over real HTTP: the warehouse equals ground truth."""
+"""The connector against the simulator over real HTTP: the warehouse equals ground truth,
+against the published API alone and with the integration layer in front of it."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,13 +8,17 @@ import pyarrow.compute as pc
 import pytest
 
 from sources import raw_schema as rs
+from sources.connections import Connection, ConnectionConfigError
 from sources.pipeline import sync
 from sources.simulator import SimConfig, Simulator
 from tests.sources.conftest import (
+    PROFILES,
     assert_matches_truth,
     connection_for,
     fast_client,
+    published_clock,
     raw_rows,
+    token_companies,
     utc,
 )
 
@@ -21,9 +26,22 @@ NOW = utc(2026, 11, 20, 12, 0)
 START = NOW - timedelta(days=14)  # the connector's default backfill
 
 
+TELEMETRY_ROUTES = ("vibration", "rotation", "energy", "consumption", "demand", "cost")
+# Streams per component: vibration + rotation; 5 energy quantities + consumption, demand, cost.
+STREAMS = {"vibration": 2, "energy": 8}
+
+
+@pytest.fixture(params=PROFILES)
+def sim(request):
+    with Simulator(SimConfig(seed=11, days=3), now=NOW, profile=request.param) as simulator:
+        yield simulator
+
+
 @pytest.fixture
-def sim():
-    with Simulator(SimConfig(seed=11, days=3), now=NOW) as simulator:
+def public_sim():
+    """No rate limit: these tests count requests, and a 429's retry would count twice."""
+    config = SimConfig(seed=11, days=3)
+    with Simulator(config, now=NOW, profile="public", rate_limit=None) as simulator:
         yield simulator
 
 
@@ -35,18 +53,21 @@ def db(tmp_path):
 def run_sync(sim, db, token_name="all", name="plant", **kwargs):
     connection = connection_for(sim, token_name, name)
     client = fast_client(connection, page_limit=500)  # Apex has 14,709 assets
+    kwargs = published_clock(sim) | kwargs
     return sync(connection, db, client=client, show_progress=False, **kwargs)
 
 
 def company_ids(sim, token_name):
-    return list(sim.world.tokens[sim.tokens[token_name]].company_ids)
+    return token_companies(sim, token_name)
 
 
 def truth(sim, token_name="all"):
-    companies = [c["id"] for c in sim.world.companies]
-    if token_name != "all":
-        companies = list(sim.world.tokens[sim.tokens[token_name]].company_ids)
-    return sim.ground_truth(companies, START)
+    return sim.ground_truth(token_companies(sim, token_name), START)
+
+
+def telemetry_requests(sim):
+    by_route = sim.stats()["by_route"]
+    return sum(by_route.get(route, 0) for route in TELEMETRY_ROUTES)
 
 
 def test_first_sync_loads_exactly_the_ground_truth(sim, db):
@@ -72,14 +93,43 @@ def test_second_sync_without_changes_adds_nothing_and_reads_only_its_windows(sim
     after = {name: raw_rows(db, name).num_rows for name in rs.RAW_TABLES}
     assert after == before
     components = sim.world.components(company_ids(sim, "tobias"))
-    vibration = sum(1 for c in components if c.sensor_type == "vibration")
-    energy = len(components) - vibration
-    # Every stream re-reads one window (committed end - 48 h lookback, up to now):
-    # vibration + rotation per vibration component; 4 quantities + consumption per energy one.
-    expected_windows = vibration * 2 + energy * 5
-    by_route = sim.stats()["by_route"]
-    telemetry = sum(by_route.get(r, 0) for r in ("vibration", "rotation", "energy", "consumption"))
-    assert telemetry == expected_windows
+    # Every stream re-reads one window (committed end - 48 h lookback, up to now), and no
+    # asset is probed again: what the first sync's probes found is in the state.
+    expected_windows = sum(STREAMS[c.sensor_type] for c in components)
+    assert telemetry_requests(sim) == expected_windows
+
+
+def test_first_sync_against_the_published_api_probes_each_monitored_asset_once(public_sim, db):
+    sim = public_sim
+    components = sim.world.components(company_ids(sim, "tobias"))
+
+    run_sync(sim, db, "tobias")
+
+    # 14 days of backfill = 2 windows of 7 days per stream, plus the probes: a vibration
+    # sensor answers the first probe (vibration), an energy meter the second.
+    windows = 2 * sum(STREAMS[c.sensor_type] for c in components)
+    probes = sum(1 if c.sensor_type == "vibration" else 2 for c in components)
+    assert telemetry_requests(sim) == windows + probes
+    kinds = raw_rows(db, "asset_sensor_types").to_pylist()
+    assert {(k["asset_id"], k["sensor_type"], k["detected_by"]) for k in kinds} == {
+        (c.id, c.sensor_type, "probe") for c in components
+    }
+
+
+def test_given_no_companies_configured_against_the_published_api_then_error_before_any_request(
+    public_sim, db
+):
+    sim = public_sim
+    connection = Connection("plant_a", sim.base_url, sim.tokens["all"])
+
+    with pytest.raises(ConnectionConfigError) as refused:
+        sync(connection, db, client=fast_client(connection), show_progress=False)
+
+    message = str(refused.value)
+    assert "sources.tractian.connections.plant_a.companies" in message
+    assert "SOURCES__TRACTIAN__CONNECTIONS__PLANT_A__COMPANIES" in message
+    assert sim.stats()["requests"] == 0  # no data request: only the 404s of absent endpoints
+    assert not db.exists() or raw_rows(db, "assets").num_rows == 0
 
 
 def test_late_samples_arrive_after_their_gateway_reconnects(sim, db):
@@ -111,8 +161,8 @@ def _samples_of(db, asset_id):
 
 
 def _is_vibration(db, asset_id):
-    assets = raw_rows(db, "assets").filter(pc.field("id") == asset_id)
-    return assets.column("sensor_type").to_pylist() == ["vibration"]
+    kinds = raw_rows(db, "asset_sensor_types").filter(pc.field("asset_id") == asset_id)
+    return kinds.column("sensor_type").to_pylist() == ["vibration"]
 
 
 def test_work_order_edits_and_deletes_propagate_and_vanished_assets_are_marked(sim, db):

@@ -5,25 +5,29 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from sources.simulator import SimConfig, Simulator
-from tests.sources.conftest import assert_matches_truth, utc
+from tests.sources.conftest import PROFILES, assert_matches_truth, token_companies
 
-NOW = utc(2026, 11, 20, 12, 0)
+# A user's sync runs on the local clock where the API has none (the published API): the
+# simulated API's clock is the wall clock's minute here, as a real API's would be.
+NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 START = NOW - timedelta(days=2)
 
 
-@pytest.fixture
-def sim():
-    with Simulator(SimConfig(seed=3, days=2), now=NOW) as simulator:
+@pytest.fixture(params=PROFILES)
+def sim(request):
+    with Simulator(SimConfig(seed=3, days=2), now=NOW, profile=request.param) as simulator:
         yield simulator
 
 
 def cli(sim, db: Path, token: str, *extra: str) -> list[str]:
+    """The sync a user runs; against the published API the companies must be given."""
+    companies = ["--companies", ",".join(token_companies(sim, "all"))]
     return [
         sys.executable,
         "-m",
@@ -36,6 +40,7 @@ def cli(sim, db: Path, token: str, *extra: str) -> list[str]:
         "--start",
         START.isoformat(),
         "--no-transform",
+        *(companies if sim.profile == "public" else []),
         *extra,
     ]
 
@@ -99,7 +104,9 @@ def test_exit_codes_and_the_token_never_leaks(sim, tmp_path):
     sim.set_fault("server_errors", route="consumption", rate=1.0)
     failed = subprocess.run(cli(sim, db, token), env=env, capture_output=True, text=True)
     sim.clear_faults()
-    sim.set_fault("reauthorization_required", token="all")
+    # The published API has no reauthorization code: its 401 is a revoked token.
+    fault = "reauthorization_required" if sim.profile == "integration" else "invalid_token"
+    sim.set_fault(fault, token="all")
     reauth = subprocess.run(cli(sim, db, token), env=env, capture_output=True, text=True)
     sim.clear_faults()
     no_token = subprocess.run(
@@ -110,9 +117,13 @@ def test_exit_codes_and_the_token_never_leaks(sim, tmp_path):
     assert failed.returncode == 1
     assert reauth.returncode == 3
     assert "'default'" in reauth.stderr
-    assert "reauthorize" in reauth.stderr
+    assert fault in reauth.stderr
+    what_to_do = "reauthorize" if sim.profile == "integration" else "ask Tractian support"
+    assert what_to_do in reauth.stderr
+    assert "Traceback" not in failed.stderr + reauth.stderr
     assert no_token.returncode == 1
     assert "TRACTIAN_API_TOKEN" in no_token.stderr
+    assert "Traceback" not in no_token.stderr
     outputs = [p.stdout + p.stderr for p in (ok, failed, reauth, no_token)]
     assert not any(token in text for text in outputs)
     leaked = [p for p in tmp_path.rglob("*") if p.is_file() and token.encode() in p.read_bytes()]

@@ -1,4 +1,5 @@
-"""The connector under every fault the simulator injects: the warehouse still ends exact."""
+"""The connector under every fault the simulator injects: the warehouse still ends exact,
+against the published API alone and with the integration layer."""
 
 from datetime import timedelta
 
@@ -7,10 +8,13 @@ import pytest
 from sources.pipeline import ConnectionNeedsAttention, SyncFailed, sync
 from sources.simulator import SimConfig, Simulator
 from tests.sources.conftest import (
+    PROFILES,
     assert_matches_truth,
     connection_for,
     fast_client,
+    published_clock,
     raw_rows,
+    token_companies,
     utc,
 )
 
@@ -19,19 +23,27 @@ START = NOW - timedelta(days=2)
 
 
 def company_ids(sim, token_name):
-    return list(sim.world.tokens[sim.tokens[token_name]].company_ids)
+    return token_companies(sim, token_name)
 
 
 def sync_with(sim, db, token_name="jaguar", name="plant", **kwargs):
     """Jaguar is the smallest company: 5 components, 9 assets, paged 3 at a time here."""
     connection = connection_for(sim, token_name, name)
     client = fast_client(connection, read_timeout_s=kwargs.pop("read_timeout_s", 5.0), page_limit=3)
+    kwargs = published_clock(sim) | kwargs
     return sync(connection, db, start=START, client=client, show_progress=False, **kwargs)
 
 
+@pytest.fixture(params=PROFILES)
+def sim(request):
+    with Simulator(SimConfig(seed=5, days=2), now=NOW, profile=request.param) as simulator:
+        yield simulator
+
+
 @pytest.fixture
-def sim():
-    with Simulator(SimConfig(seed=5, days=2), now=NOW) as simulator:
+def integration_sim():
+    """Reauthorization is the integration layer's code: the published API has only 401."""
+    with Simulator(SimConfig(seed=5, days=2), now=NOW, profile="integration") as simulator:
         yield simulator
 
 
@@ -74,7 +86,10 @@ def test_given_persistent_server_errors_when_sync_then_exit_1_keeps_what_loaded(
     assert_matches_truth(db, sim.ground_truth(company_ids(sim, "jaguar"), START), "plant")
 
 
-def test_given_reauthorization_mid_sync_then_stops_keeps_state_and_resumes(sim, tmp_path):
+def test_given_reauthorization_mid_sync_then_stops_keeps_state_and_resumes(
+    integration_sim, tmp_path
+):
+    sim = integration_sim
     db = tmp_path / "w.duckdb"
     sync_with(sim, db, "tobias")
     committed = {t: raw_rows(db, t).num_rows for t in ("vibration_samples", "energy_samples")}
@@ -97,18 +112,34 @@ def test_given_reauthorization_mid_sync_then_stops_keeps_state_and_resumes(sim, 
     assert_matches_truth(db, sim.ground_truth(company_ids(sim, "tobias"), START), "plant")
 
 
-def test_given_invalid_token_when_sync_then_needs_attention_without_token_in_message(sim, tmp_path):
-    sim.set_fault("invalid_token")
+def test_given_revoked_token_mid_sync_then_stops_at_once_keeps_state_and_resumes(sim, tmp_path):
+    """On the published API a revoked token is a plain 401: `invalid_token`, no retries."""
+    db = tmp_path / "w.duckdb"
+    sync_with(sim, db, "tobias")
+    committed = {t: raw_rows(db, t).num_rows for t in ("vibration_samples", "energy_samples")}
+    sim.advance(timedelta(hours=12))
+    sim.set_fault("invalid_token", token="tobias")
+    served_before = sim.stats()["requests"]
     connection = connection_for(sim, "tobias", "plant")
 
     with pytest.raises(ConnectionNeedsAttention) as stopped:
-        sync(connection, tmp_path / "w.duckdb", client=fast_client(connection), show_progress=False)
+        sync_with(sim, db, "tobias")
 
     assert stopped.value.cause.code == "invalid_token"
-    assert connection.token not in str(stopped.value)
+    message = str(stopped.value)
+    assert "'plant'" in message
+    assert "Tractian support" in message
+    assert connection.token not in message
+    assert sim.stats()["by_status"].get("401", 0) >= 1  # the 401 really was served
+    assert sim.stats()["requests"] - served_before <= 2 * 8  # stopped at once, no retries
+    assert {t: raw_rows(db, t).num_rows for t in committed} == committed
+    sim.clear_faults()
+    sync_with(sim, db, "tobias")
+    assert_matches_truth(db, sim.ground_truth(company_ids(sim, "tobias"), START), "plant")
 
 
-def test_two_connections_stay_isolated(sim, tmp_path):
+def test_two_connections_stay_isolated(integration_sim, tmp_path):
+    sim = integration_sim
     db = tmp_path / "w.duckdb"
     sync_with(sim, db, token_name="tobias", name="north")
     sync_with(sim, db, token_name="jaguar", name="south")

@@ -31,7 +31,7 @@ _RAW = "raw:"
 INPUTS: dict[str, tuple[str, ...]] = {
     t.DIM_COMPANY: ("raw:companies",),
     t.DIM_LOCATION: ("raw:locations",),
-    t.DIM_ASSET: ("raw:assets", t.DIM_LOCATION),
+    t.DIM_ASSET: ("raw:assets", "raw:asset_sensor_types", t.DIM_LOCATION),
     t.BRIDGE_ASSET_ANCESTOR: (t.DIM_ASSET,),
     t.ASSET_ISO_CONFIG: (t.BRIDGE_ASSET_ANCESTOR,),
     t.DIM_PRIORITY: ("raw:work_order_priorities",),
@@ -40,6 +40,8 @@ INPUTS: dict[str, tuple[str, ...]] = {
     t.FCT_RPM: ("raw:rpm_samples", t.DIM_ASSET),
     t.FCT_ENERGY: ("raw:energy_samples", t.DIM_ASSET),
     t.FCT_ENERGY_CONSUMPTION: ("raw:energy_consumption", t.DIM_ASSET),
+    t.FCT_ENERGY_DEMAND: ("raw:energy_demand", t.DIM_ASSET),
+    t.FCT_ENERGY_COST: ("raw:energy_cost", t.DIM_ASSET),
     t.AGG_VIBRATION_DAILY: (t.FCT_VIBRATION,),
     t.AGG_ENERGY_DAILY: (t.FCT_ENERGY,),
     t.FCT_INSIGHT: ("raw:insights", t.DIM_ASSET),

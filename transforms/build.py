@@ -15,6 +15,7 @@ from transforms import dims, iso, records
 from transforms.incremental import Plan
 from transforms.models import conform, table_schema, validate
 from transforms.raw import (
+    ASSET_SENSOR_TYPES,
     ASSETS,
     COMPANIES,
     EVENTS,
@@ -93,8 +94,9 @@ def compute_dimensions(
     old_limits = _previous(conn, plan, ASSET_ISO_CONFIG)
     at = plan.started_at
     dim_location, bad_locations = dims.build_dim_location(read_raw(conn, LOCATIONS), at)
+    sensor_types = read_raw(conn, ASSET_SENSOR_TYPES)
     dim_asset, bad_assets, ancestors = dims.build_dim_asset(
-        read_raw(conn, ASSETS), dim_location, at
+        read_raw(conn, ASSETS), sensor_types, dim_location, at
     )
     config = conform(ASSET_ISO_CONFIG, iso.asset_config(ancestors, overrides))
     tables = {
@@ -107,6 +109,9 @@ def compute_dimensions(
         DIM_CATEGORY: dims.build_dim_category(read_raw(conn, WORK_ORDER_CATEGORIES)),
         quarantine_table(LOCATIONS.name): bad_locations,
         quarantine_table(ASSETS.name): bad_assets,
+        quarantine_table(ASSET_SENSOR_TYPES.name): dims.build_sensor_type_quarantine(
+            sensor_types, dim_asset["asset_id"], at
+        ),
     }
     # No rule applies to these raw tables: their quarantines stay empty.
     for raw in (COMPANIES, WORK_ORDER_PRIORITIES, WORK_ORDER_CATEGORIES):

@@ -23,6 +23,8 @@ from transforms import daily, telemetry
 from transforms.models import conform, validate
 from transforms.raw import (
     ENERGY_CONSUMPTION,
+    ENERGY_COST,
+    ENERGY_DEMAND,
     ENERGY_SAMPLES,
     RPM_SAMPLES,
     VIBRATION_SAMPLES,
@@ -78,6 +80,8 @@ STEPS = {
         TelemetryStep(RPM_SAMPLES, telemetry.build_rpm),
         TelemetryStep(ENERGY_SAMPLES, telemetry.build_energy, daily.energy_daily, 3),
         TelemetryStep(ENERGY_CONSUMPTION, telemetry.build_consumption),
+        TelemetryStep(ENERGY_DEMAND, telemetry.build_demand),
+        TelemetryStep(ENERGY_COST, telemetry.build_cost),
     )
 }
 

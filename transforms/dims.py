@@ -12,9 +12,15 @@ Pure functions from deduplicated raw frames to (clean, quarantined) frames.
 - `is_deleted`: for assets, the API's deleted flag or `missing_since` set (the asset
   vanished from the API's snapshot); for locations, which have no deleted flag,
   `missing_since` set. Deleted rows stay, so references to them still resolve.
+- An asset's `sensor_type` is its own (an integration layer's field), else the one the
+  connector detected (tractian_raw.asset_sensor_types: the published API has no sensor
+  type); `sensor_type_source` says which (`asset` | the detection's `detected_by`).
+  `sensor_id` is its own, else the first id of its `sensors` list. It is a `component`
+  when it has a sensor type, a sensor id or a non-empty `sensors` list.
 - Quarantine: a parent that does not exist (`unknown_parent`; also for every descendant
   of such a row, whose path cannot be resolved), a loop in the parents (`cycle`), an
-  asset whose location is not a clean location (`unknown_location`).
+  asset whose location is not a clean location (`unknown_location`), a detected sensor
+  type of an asset that is not a clean asset (`unknown_asset`).
 """
 
 from datetime import datetime
@@ -22,8 +28,16 @@ from datetime import datetime
 import polars as pl
 
 from transforms.models import conform
-from transforms.raw import ASSETS, LOAD_ID, LOCATIONS
-from transforms.rules import CYCLE, UNKNOWN_LOCATION, UNKNOWN_PARENT, Rule, split, unknown_reference
+from transforms.raw import ASSET_SENSOR_TYPES, ASSETS, LOAD_ID, LOCATIONS
+from transforms.rules import (
+    CYCLE,
+    UNKNOWN_ASSET,
+    UNKNOWN_LOCATION,
+    UNKNOWN_PARENT,
+    Rule,
+    split,
+    unknown_reference,
+)
 from transforms.tables import DIM_ASSET, DIM_CATEGORY, DIM_COMPANY, DIM_LOCATION, DIM_PRIORITY
 from transforms.tree import SEPARATOR, trimmed, walk_up
 
@@ -62,9 +76,13 @@ def build_dim_location(locations: pl.DataFrame, quarantined_at: datetime) -> Spl
 
 
 def build_dim_asset(
-    assets: pl.DataFrame, dim_location: pl.DataFrame, quarantined_at: datetime
+    assets: pl.DataFrame,
+    sensor_types: pl.DataFrame,
+    dim_location: pl.DataFrame,
+    quarantined_at: datetime,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(dim_asset, quarantined assets, ancestor pairs of the clean assets)."""
+    """(dim_asset, quarantined assets, ancestor pairs of the clean assets), with the
+    detected `sensor_types` (deduplicated raw asset_sensor_types) of the clean assets."""
     nodes = assets.select("id", "parent_id", trimmed("name").alias("label"), "location_id")
     walk = walk_up(nodes, carry="location_id")
     walked = assets.drop("location_id").join(walk.nodes, on="id", how="left")
@@ -73,6 +91,11 @@ def build_dim_asset(
         unknown_reference(UNKNOWN_LOCATION, "location_id", dim_location["location_id"]),
     ]
     clean, quarantined = split(walked, rules, quarantined_at)
+    detected = sensor_types.select(
+        pl.col("asset_id").alias("id"),
+        pl.col("sensor_type").alias("detected_sensor_type"),
+        "detected_by",
+    )
     located = clean.join(
         dim_location.select(
             "location_id",
@@ -81,7 +104,7 @@ def build_dim_asset(
         ),
         on="location_id",
         how="left",
-    )
+    ).join(detected, on="id", how="left")
     dim = located.select(_asset_columns())
     quarantined = quarantined.drop("location_id").join(
         assets.select("id", "location_id"), on="id", how="left"
@@ -90,9 +113,32 @@ def build_dim_asset(
     return conform(DIM_ASSET, dim), _raw_columns(quarantined, list(ASSETS.columns)), ancestors
 
 
+def build_sensor_type_quarantine(
+    sensor_types: pl.DataFrame, asset_ids: pl.Series, quarantined_at: datetime
+) -> pl.DataFrame:
+    """Detected sensor types of assets that are not in dim_asset (`asset_ids`)."""
+    rules = [unknown_reference(UNKNOWN_ASSET, "asset_id", asset_ids)]
+    _, quarantined = split(sensor_types, rules, quarantined_at)
+    return _raw_columns(quarantined, list(ASSET_SENSOR_TYPES.columns))
+
+
+# The published API's `sensors`: JSON text of a list of sensor ids, '[]' when none.
+_HAS_SENSORS = pl.col("sensors").str.contains(r"^\s*\[\s*[^\s\]]").fill_null(False)
+_FIRST_SENSOR = pl.col("sensors").str.extract(r'^\s*\[\s*"([^"]+)"', 1)
+
+
 def _asset_columns() -> list[pl.Expr | str]:
-    """dim_asset's columns from a walked, located, clean asset frame."""
-    has_sensor = pl.col("sensor_type").is_not_null() | pl.col("sensor_id").is_not_null()
+    """dim_asset's columns from a walked, located, clean asset frame joined to its
+    detected sensor type."""
+    sensor_type = pl.coalesce("sensor_type", "detected_sensor_type")
+    sensor_type_source = (
+        pl.when(pl.col("sensor_type").is_not_null())
+        .then(pl.lit("asset"))
+        .when(pl.col("detected_sensor_type").is_not_null())
+        .then(pl.col("detected_by"))
+    )
+    sensor_id = pl.coalesce("sensor_id", _FIRST_SENSOR)
+    has_sensor = sensor_type.is_not_null() | sensor_id.is_not_null() | _HAS_SENSORS
     full_path = (
         pl.when(pl.col("location_path").is_null())
         .then(pl.col("path"))
@@ -108,8 +154,9 @@ def _asset_columns() -> list[pl.Expr | str]:
         "location_id",
         full_path.alias("path"),
         (pl.col("depth") + (pl.col("location_depth") + 1).fill_null(0)).alias("depth"),
-        "sensor_id",
-        "sensor_type",
+        sensor_id.alias("sensor_id"),
+        sensor_type.alias("sensor_type"),
+        sensor_type_source.alias("sensor_type_source"),
         "gateway_id",
         "status",
         deleted.alias("is_deleted"),

@@ -28,11 +28,15 @@ VIBRATION_MEASURES = ("rms", "peak", "peak_to_peak", "crest_factor", "crest_fact
 AXES = ("x", "y", "z")
 ENERGY_STATS = ("average", "minimum", "maximum")
 ENERGY_PHASES = ("a", "b", "c", "ab", "bc", "ac")
+# The per-phase energy quantities, named as the API's paths name them and in the units
+# it serves them: current A, voltage V, active-power W, power-factor (none),
+# reactive-power VAR. Voltage is line-to-line, the others per phase.
 PHASES_BY_QUANTITY = {
     "current": ("a", "b", "c"),
     "voltage": ("ab", "bc", "ac"),
-    "active_power": ("a", "b", "c"),
-    "power_factor": ("a", "b", "c"),
+    "active-power": ("a", "b", "c"),
+    "power-factor": ("a", "b", "c"),
+    "reactive-power": ("a", "b", "c"),
 }
 VIBRATION_VALUES = tuple(
     f"{family}_{measure}_{axis}"
@@ -79,6 +83,7 @@ def _telemetry(name: str, key: tuple[str, ...], *values: tuple[str, str]) -> Raw
     return RawTable(name, columns, key, telemetry=True)
 
 
+# `name` may be null: the published API has no endpoint that names a company.
 COMPANIES = RawTable("companies", _cols(("id", _STR), ("name", _STR)), ("id",))
 LOCATIONS = RawTable(
     "locations",
@@ -99,8 +104,8 @@ ASSETS = RawTable(
         ("name", _STR),
         ("location_id", _STR),
         ("parent_id", _STR),
-        ("sensors", _STR),
-        ("sensor_id", _STR),
+        ("sensors", _STR),  # JSON array of sensor ids: the published API's only sensor field
+        ("sensor_id", _STR),  # this and the next three: null on the published API
         ("sensor_type", _STR),
         ("gateway_id", _STR),
         ("status", _STR),
@@ -136,9 +141,30 @@ ENERGY_SAMPLES = _telemetry(
 ENERGY_CONSUMPTION = _telemetry(
     "energy_consumption",
     ("asset_id", "sampled_at"),
-    ("consumption", _F64),
-    ("accumulated_consumption", _F64),
+    ("consumption", _F64),  # Wh in the interval ending at sampled_at
+    ("accumulated_consumption", _F64),  # Wh
     ("forecast", _BOOL),
+)
+ENERGY_DEMAND = _telemetry(
+    "energy_demand",
+    ("asset_id", "sampled_at"),
+    ("demand", _F64),  # kW
+    ("forecast", _BOOL),
+)
+ENERGY_COST = _telemetry(
+    "energy_cost",
+    ("asset_id", "sampled_at"),
+    ("cost", _F64),  # in the company's currency
+    ("forecast", _BOOL),
+)
+# Which telemetry the connector found each monitored asset to have: `sensor_type`
+# "vibration" | "energy", `detected_by` "asset" (the asset record said so) | "probe" (a
+# telemetry endpoint answered with samples). The published asset schema has no sensor
+# type, so against it this is the only place the type is known.
+ASSET_SENSOR_TYPES = RawTable(
+    "asset_sensor_types",
+    _cols(("asset_id", _STR), ("company_id", _STR), ("sensor_type", _STR), ("detected_by", _STR)),
+    ("asset_id",),
 )
 INSIGHTS = RawTable(
     "insights",
@@ -229,6 +255,9 @@ RAW_TABLES: dict[str, RawTable] = {
         RPM_SAMPLES,
         ENERGY_SAMPLES,
         ENERGY_CONSUMPTION,
+        ENERGY_DEMAND,
+        ENERGY_COST,
+        ASSET_SENSOR_TYPES,
         INSIGHTS,
         EVENTS,
         WORK_ORDERS,

@@ -26,6 +26,8 @@ FCT_VIBRATION = "clean.fct_vibration"
 FCT_RPM = "clean.fct_rpm"
 FCT_ENERGY = "clean.fct_energy"
 FCT_ENERGY_CONSUMPTION = "clean.fct_energy_consumption"
+FCT_ENERGY_DEMAND = "clean.fct_energy_demand"
+FCT_ENERGY_COST = "clean.fct_energy_cost"
 FCT_INSIGHT = "clean.fct_insight"
 FCT_EVENT = "clean.fct_event"
 FCT_WORK_ORDER = "clean.fct_work_order"
@@ -48,23 +50,33 @@ TELEMETRY_FACTS = {
     "rpm_samples": FCT_RPM,
     "energy_samples": FCT_ENERGY,
     "energy_consumption": FCT_ENERGY_CONSUMPTION,
+    "energy_demand": FCT_ENERGY_DEMAND,
+    "energy_cost": FCT_ENERGY_COST,
 }
 # ... and the daily aggregate built from that fact.
 DAILY_AGGREGATES = {
     "vibration_samples": AGG_VIBRATION_DAILY,
     "energy_samples": AGG_ENERGY_DAILY,
 }
-# raw table -> the clean table that holds its rows (every raw table has one).
+# raw table -> the clean table that holds its rows (every raw table has one; a detected
+# sensor type is a column of its asset's row).
 CLEAN_OF_RAW = {
     "companies": DIM_COMPANY,
     "locations": DIM_LOCATION,
     "assets": DIM_ASSET,
+    "asset_sensor_types": DIM_ASSET,
     **TELEMETRY_FACTS,
     "insights": FCT_INSIGHT,
     "events": FCT_EVENT,
     "work_orders": FCT_WORK_ORDER,
     "work_order_priorities": DIM_PRIORITY,
     "work_order_categories": DIM_CATEGORY,
+}
+
+# ... and back: clean table -> the raw tables whose rows it holds.
+RAW_OF_CLEAN = {
+    clean: tuple(raw for raw, of in CLEAN_OF_RAW.items() if of == clean)
+    for clean in CLEAN_OF_RAW.values()
 }
 
 

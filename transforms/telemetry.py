@@ -1,18 +1,23 @@
-"""Telemetry facts: vibration, rpm, energy (long format) and energy consumption.
+"""Telemetry facts: vibration, rpm, energy (long format), consumption, demand and cost.
 
 Pure functions from a batch of deduplicated raw rows to (clean, quarantined) frames.
+The raw tables keep the API's names and units; the clean facts say their unit in the
+column name or in `unit`, converted here: active power W -> kW, reactive power
+VAR -> kVAR, consumption Wh -> kWh (demand is served in kW already).
 Rules, in order (the first one broken names the row's `rule`):
 - every table: `unknown_asset` (asset not in clean.dim_asset), `timestamp_before_2000`,
   `timestamp_in_future` (sampled_at later than its load's time + 1 day; forecast
-  consumption rows are exempt, they are about the future by design);
+  consumption, demand and cost rows are exempt, they are about the future by design);
 - vibration: `temperature_out_of_range` (outside [-40, 200] °C, e.g. a disconnected
   probe's -273.15), `negative_reading` (a negative RMS, peak, peak-to-peak or crest
   factor; crest factors in dB are not checked: they can be negative);
 - rpm: `negative_reading`;
-- energy: `unknown_quantity`, `negative_reading` (current or voltage below 0),
-  `power_factor_out_of_range` (|PF| > 1), `dead_phase` (a voltage row with a phase at
-  0 V: the contract's "dead phase reads 0 V" is a sensor artefact, not a measurement);
-- consumption: `negative_reading`.
+- energy: `unknown_quantity`, `negative_reading` (current or voltage below 0; active
+  power may be negative when a machine feeds power back, reactive power when the load
+  is capacitive), `power_factor_out_of_range` (|PF| > 1), `dead_phase` (a voltage row
+  with a phase at 0 V: the contract's "dead phase reads 0 V" is a sensor artefact, not
+  a measurement);
+- consumption, demand, cost: `negative_reading`.
 """
 
 from dataclasses import dataclass
@@ -22,7 +27,7 @@ import polars as pl
 
 from transforms import iso
 from transforms.models import conform
-from transforms.models.clean import VIBRATION_COLUMNS
+from transforms.models.clean import ENERGY_QUANTITIES, VIBRATION_COLUMNS, WH_PER_KWH
 from transforms.raw import (
     ENERGY_STATS,
     LOAD_ID,
@@ -42,9 +47,15 @@ from transforms.rules import (
     split,
     unknown_reference,
 )
-from transforms.tables import FCT_ENERGY, FCT_ENERGY_CONSUMPTION, FCT_RPM, FCT_VIBRATION
+from transforms.tables import (
+    FCT_ENERGY,
+    FCT_ENERGY_CONSUMPTION,
+    FCT_ENERGY_COST,
+    FCT_ENERGY_DEMAND,
+    FCT_RPM,
+    FCT_VIBRATION,
+)
 
-ENERGY_UNITS = {"current": "A", "voltage": "V", "active_power": "kW", "power_factor": None}
 _LINEAGE = ("company_id", "connection_name", LOAD_ID)
 
 
@@ -107,7 +118,7 @@ def _quantity_columns(quantity: str) -> list[str]:
 def _energy_rules(ctx: Context) -> list[Rule]:
     quantity = pl.col("quantity")
     current, voltage = _quantity_columns("current"), _quantity_columns("voltage")
-    power_factor = _quantity_columns("power_factor")
+    power_factor = _quantity_columns("power-factor")
     return [
         *_common_rules(ctx),
         Rule(UNKNOWN_QUANTITY, ~quantity.is_in(list(PHASES_BY_QUANTITY))),
@@ -119,7 +130,7 @@ def _energy_rules(ctx: Context) -> list[Rule]:
         ),
         Rule(
             POWER_FACTOR_OUT_OF_RANGE,
-            (quantity == "power_factor")
+            (quantity == "power-factor")
             & pl.any_horizontal([pl.col(c).abs() > 1 for c in power_factor]).fill_null(False),
         ),
         Rule(
@@ -132,21 +143,31 @@ def _energy_rules(ctx: Context) -> list[Rule]:
     ]
 
 
+def _phase_rows(clean: pl.DataFrame, raw_quantity: str, phase: str) -> pl.DataFrame:
+    """One phase of one quantity's rows, named and scaled as the clean layer has them."""
+    quantity = ENERGY_QUANTITIES[raw_quantity]
+    values = [
+        (pl.col(f"{stat}_{phase}") / quantity.per_unit).alias(short)
+        for stat, short in (("average", "avg"), ("minimum", "min"), ("maximum", "max"))
+    ]
+    return clean.filter(pl.col("quantity") == raw_quantity).select(
+        "asset_id",
+        pl.lit(quantity.name, dtype=pl.String).alias("quantity"),
+        "sampled_at",
+        *_LINEAGE,
+        pl.lit(phase).alias("phase"),
+        *values,
+        pl.lit(quantity.unit, dtype=pl.String).alias("unit"),
+    )
+
+
 def build_energy(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.DataFrame, ...]:
     """(fct_energy, quarantined): one clean row per sample and phase of its quantity."""
     clean, quarantined = split(raw, _energy_rules(ctx), ctx.quarantined_at)
-    keys = ["asset_id", "quantity", "sampled_at", *_LINEAGE]
     # One frame per (quantity, phase) it has: a quantity's rows never carry other phases.
     long = pl.concat(
         [
-            clean.filter(pl.col("quantity") == quantity).select(
-                *keys,
-                pl.lit(phase).alias("phase"),
-                pl.col(f"average_{phase}").alias("avg"),
-                pl.col(f"minimum_{phase}").alias("min"),
-                pl.col(f"maximum_{phase}").alias("max"),
-                pl.lit(ENERGY_UNITS[quantity], dtype=pl.String).alias("unit"),
-            )
+            _phase_rows(clean, quantity, phase)
             for quantity, phases in PHASES_BY_QUANTITY.items()
             for phase in phases
         ]
@@ -155,18 +176,42 @@ def build_energy(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.D
     return conform(FCT_ENERGY, fact), _quarantine(quarantined, table)
 
 
-def build_consumption(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.DataFrame, ...]:
+def _interval_series(
+    raw: pl.DataFrame,
+    table: RawTable,
+    ctx: Context,
+    fact_table: str,
+    values: dict[str, tuple[str, float]],
+) -> tuple[pl.DataFrame, ...]:
+    """(fact, quarantined) of a series with a `forecast` flag; `values` maps each raw
+    value column to its clean name and how many raw units make one clean unit."""
     rules = [
         *_common_rules(ctx),
         *impossible_time("sampled_at", future_allowed=pl.col("forecast")),
-        Rule(NEGATIVE_READING, _any_below_zero(["consumption", "accumulated_consumption"])),
+        Rule(NEGATIVE_READING, _any_below_zero(list(values))),
     ]
     clean, quarantined = split(raw, rules, ctx.quarantined_at)
-    fact = clean.rename(
-        {
-            "consumption": "consumption_kwh",
-            "accumulated_consumption": "accumulated_consumption_kwh",
-            "forecast": "is_forecast",
-        }
+    fact = clean.with_columns(
+        *((pl.col(column) / per_unit).alias(name) for column, (name, per_unit) in values.items()),
+        pl.col("forecast").alias("is_forecast"),
     )
-    return conform(FCT_ENERGY_CONSUMPTION, fact), _quarantine(quarantined, table)
+    return conform(fact_table, fact), _quarantine(quarantined, table)
+
+
+def build_consumption(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.DataFrame, ...]:
+    """(fct_energy_consumption, quarantined): the API's Wh as kWh."""
+    values = {
+        "consumption": ("consumption_kwh", WH_PER_KWH),
+        "accumulated_consumption": ("accumulated_consumption_kwh", WH_PER_KWH),
+    }
+    return _interval_series(raw, table, ctx, FCT_ENERGY_CONSUMPTION, values)
+
+
+def build_demand(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.DataFrame, ...]:
+    """(fct_energy_demand, quarantined): demand as served, in kW."""
+    return _interval_series(raw, table, ctx, FCT_ENERGY_DEMAND, {"demand": ("demand_kw", 1.0)})
+
+
+def build_cost(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.DataFrame, ...]:
+    """(fct_energy_cost, quarantined): cost as served, in the company's currency."""
+    return _interval_series(raw, table, ctx, FCT_ENERGY_COST, {"cost": ("cost", 1.0)})

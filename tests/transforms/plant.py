@@ -5,15 +5,45 @@ Plant (L1)
     Motor A (M1, asset)      -> Bearing DE (V1, vibration), Bearing NDE (V2, vibration)
     Motor B (M2, asset)      -> Bearing B (V3, vibration)
   Panel (E1, energy component, directly at L1)
+
+Two ways to load it, as the two API profiles give it: the integration profile's assets
+carry `sensor_id`, `sensor_type`, `gateway_id` and `status`; Tractian's published API
+gives only the `sensors` list (and no company name), and the connector records which
+telemetry it found each monitored asset to have in `asset_sensor_types`.
 """
+
+import json
 
 from tests.transforms.rawdb import RawWarehouse
 
 COMPANY = "c1"
+# Component -> (sensor id, sensor type).
+SENSORS = {
+    "V1": ("S1", "vibration"),
+    "V2": ("S2", "vibration"),
+    "V3": ("S3", "vibration"),
+    "E1": ("S4", "energy"),
+}
 
 
-def load_plant(raw: RawWarehouse, load_id: str) -> None:
-    raw.load("companies", [{"id": COMPANY, "name": "Acme"}], load_id)
+def _sensor_fields(asset_id: str, published: bool) -> dict:
+    if asset_id not in SENSORS:
+        return {"sensors": "[]"} if published else {}
+    sensor_id, sensor_type = SENSORS[asset_id]
+    if published:
+        return {"sensors": json.dumps([sensor_id])}
+    gateway = {"gateway_id": "G1"} if sensor_type == "vibration" else {}
+    return {
+        "sensor_id": sensor_id,
+        "sensor_type": sensor_type,
+        "status": "operating",
+        **gateway,
+    }
+
+
+def load_plant(raw: RawWarehouse, load_id: str, *, published: bool = False) -> None:
+    name = None if published else "Acme"
+    raw.load("companies", [{"id": COMPANY, "name": name}], load_id)
     raw.load(
         "locations",
         [
@@ -22,25 +52,33 @@ def load_plant(raw: RawWarehouse, load_id: str) -> None:
         ],
         load_id,
     )
-    asset = {"company_id": COMPANY}
-    vibration = {**asset, "sensor_type": "vibration", "status": "operating", "gateway_id": "G1"}
+    assets = [
+        {"id": "M1", "name": "Motor A", "location_id": "L2"},
+        {"id": "M2", "name": "Motor B", "location_id": "L2"},
+        {"id": "V1", "name": "Bearing DE", "parent_id": "M1"},
+        {"id": "V2", "name": "Bearing NDE", "parent_id": "M1"},
+        {"id": "V3", "name": "Bearing B", "parent_id": "M2"},
+        {"id": "E1", "name": "Panel", "location_id": "L1"},
+    ]
     raw.load(
         "assets",
         [
-            {**asset, "id": "M1", "name": "Motor A", "location_id": "L2"},
-            {**asset, "id": "M2", "name": "Motor B", "location_id": "L2"},
-            {**vibration, "id": "V1", "name": "Bearing DE", "parent_id": "M1", "sensor_id": "S1"},
-            {**vibration, "id": "V2", "name": "Bearing NDE", "parent_id": "M1", "sensor_id": "S2"},
-            {**vibration, "id": "V3", "name": "Bearing B", "parent_id": "M2", "sensor_id": "S3"},
-            {
-                **asset,
-                "id": "E1",
-                "name": "Panel",
-                "location_id": "L1",
-                "sensor_id": "S4",
-                "sensor_type": "energy",
-                "status": "operating",
-            },
+            {"company_id": COMPANY, **asset, **_sensor_fields(asset["id"], published)}
+            for asset in assets
         ],
         load_id,
     )
+    if published:
+        raw.load(
+            "asset_sensor_types",
+            [
+                {
+                    "asset_id": asset_id,
+                    "company_id": COMPANY,
+                    "sensor_type": sensor_type,
+                    "detected_by": "probe",
+                }
+                for asset_id, (_, sensor_type) in SENSORS.items()
+            ],
+            load_id,
+        )

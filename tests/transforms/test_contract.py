@@ -2,8 +2,11 @@
 
 import pyarrow as pa
 
+from sources.raw_schema import ENERGY_QUANTITIES as CONTRACT_QUANTITIES
+from sources.raw_schema import PHASES_BY_QUANTITY as CONTRACT_PHASES
 from sources.raw_schema import RAW_TABLES as CONTRACT
-from transforms.raw import RAW_TABLES
+from transforms.models.clean import ENERGY_QUANTITIES
+from transforms.raw import PHASES_BY_QUANTITY, RAW_TABLES
 
 DUCKDB_TYPE = {
     pa.string(): "VARCHAR",
@@ -31,3 +34,10 @@ def test_telemetry_tables_are_the_contracts_telemetry_tables():
     assert {n for n, t in RAW_TABLES.items() if t.telemetry} == {
         n for n, t in CONTRACT.items() if t.telemetry
     }
+
+
+def test_every_energy_quantity_of_the_contract_has_a_clean_name_and_unit():
+    assert PHASES_BY_QUANTITY == CONTRACT_PHASES
+    assert set(ENERGY_QUANTITIES) == set(CONTRACT_QUANTITIES)
+    names = [q.name for q in ENERGY_QUANTITIES.values()]
+    assert all(name.isidentifier() and name.islower() for name in names)

@@ -1,4 +1,5 @@
-"""Dimensions: paths, depths, inherited locations, deleted flags and tree quarantine."""
+"""Dimensions: paths, depths, inherited locations, deleted flags, tree quarantine, and
+sensor types from either API profile."""
 
 import json
 from importlib import resources
@@ -139,11 +140,97 @@ def test_the_bridge_lists_every_ancestor_asset_with_its_distance(plant):
     ]
 
 
-def _demo_rows() -> tuple[list[dict], list[dict], list[dict]]:
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> RawWarehouse:
+    """The plant as Tractian's published API gives it, plus: P1, monitored (a non-empty
+    `sensors`) but with no detected type yet; P2, whose own sensor type wins over the
+    detected one; Q1 with a blank `sensors` list; a detection for an asset that does not
+    exist and one for an asset that is quarantined."""
+    raw = RawWarehouse(tmp_path_factory.mktemp("published") / "w.duckdb")
+    load_plant(raw, L1, published=True)
+    asset = {"company_id": "c1"}
+    raw.load(
+        "assets",
+        [
+            {**asset, "id": "P1", "name": "Bearing", "parent_id": "M2"}
+            | {"sensors": ' [ "S9", "S10" ] '},
+            {**asset, "id": "P2", "name": "Fan", "location_id": "L1"}
+            | {"sensors": '["S11"]', "sensor_type": "vibration", "sensor_id": "OWN"},
+            {**asset, "id": "Q1", "name": "Pump", "location_id": "L1", "sensors": "[ ]"},
+            {**asset, "id": "X4", "name": "Nowhere", "location_id": "NOWHERE", "sensors": "[]"},
+        ],
+        L1,
+    )
+    detected = {"company_id": "c1", "detected_by": "probe"}
+    raw.load(
+        "asset_sensor_types",
+        [
+            {**detected, "asset_id": "P2", "sensor_type": "energy"},
+            {**detected, "asset_id": "GHOST", "sensor_type": "vibration"},
+            {**detected, "asset_id": "X4", "sensor_type": "energy"},
+        ],
+        L1,
+    )
+    run(raw)
+    return raw
+
+
+def _sensor_columns(raw: RawWarehouse) -> dict[str, tuple]:
+    return {
+        r["asset_id"]: (r["kind"], r["sensor_type"], r["sensor_type_source"], r["sensor_id"])
+        for r in records(raw.path, "SELECT * FROM clean.dim_asset")
+    }
+
+
+def test_published_api_sensor_types_come_from_what_the_connector_detected(published):
+    assets = _sensor_columns(published)
+    assert assets["V1"] == ("component", "vibration", "probe", "S1")
+    assert assets["E1"] == ("component", "energy", "probe", "S4")
+    assert assets["M1"] == ("asset", None, None, None)
+
+
+def test_a_non_empty_sensors_list_makes_a_component_even_without_a_type(published):
+    assets = _sensor_columns(published)
+    assert assets["P1"] == ("component", None, None, "S9")
+    assert assets["Q1"] == ("asset", None, None, None)
+
+
+def test_the_assets_own_sensor_type_and_id_win_over_the_detected_ones(published):
+    assert _sensor_columns(published)["P2"] == ("component", "vibration", "asset", "OWN")
+
+
+def test_the_integration_profiles_sensor_type_is_the_assets_own(plant):
+    assets = _sensor_columns(plant)
+    assert assets["V1"] == ("component", "vibration", "asset", "S1")
+    assert assets["F1"] == ("asset", None, None, None)
+
+
+def test_detections_of_assets_not_in_dim_asset_are_quarantined(published):
+    rows = records(
+        published.path,
+        "SELECT asset_id, sensor_type, rule FROM quarantine.asset_sensor_types ORDER BY 1",
+    )
+    assert rows == [
+        {"asset_id": "GHOST", "sensor_type": "vibration", "rule": "unknown_asset"},
+        {"asset_id": "X4", "sensor_type": "energy", "rule": "unknown_asset"},
+    ]
+
+
+def test_a_company_without_a_name_is_kept(published):
+    companies = records(published.path, "SELECT company_id, name FROM clean.dim_company")
+    assert companies == [{"company_id": "c1", "name": None}]
+
+
+def _demo_rows(published: bool) -> tuple[list[dict], ...]:
+    """companies, locations, assets, asset_sensor_types from the demo dump, as the
+    integration profile serves them or as the published API and the connector's probes
+    give them (no sensor fields but the `sensors` list, no company names)."""
     path = resources.files("sources.simulator") / "data" / "tractian-demo-api.json"
     dump = json.loads(path.read_text())
-    companies = [{"id": c["id"], "name": c["name"]} for c in dump["companies"]]
-    locations, assets = [], []
+    companies = [
+        {"id": c["id"], "name": None if published else c["name"]} for c in dump["companies"]
+    ]
+    locations, assets, detected = [], [], []
     for company in companies:
         tree = dump[company["id"]]
         for loc in tree["locations"]:
@@ -156,32 +243,50 @@ def _demo_rows() -> tuple[list[dict], list[dict], list[dict]]:
                 }
             )
         for a in tree["assets"]:
-            assets.append(
-                {
-                    "id": a["id"],
-                    "company_id": company["id"],
-                    "name": a["name"],
-                    "location_id": a["locationId"],
-                    "parent_id": a["parentId"],
+            asset = {
+                "id": a["id"],
+                "company_id": company["id"],
+                "name": a["name"],
+                "location_id": a["locationId"],
+                "parent_id": a["parentId"],
+            }
+            if not published:
+                asset |= {
                     "sensor_id": a.get("sensorId"),
                     "sensor_type": a.get("sensorType"),
                     "gateway_id": a.get("gatewayId"),
                     "status": a.get("status"),
                 }
-            )
-    return companies, locations, assets
+            elif a.get("sensorId"):
+                asset["sensors"] = json.dumps([a["sensorId"]])
+                detected.append(
+                    {
+                        "asset_id": a["id"],
+                        "company_id": company["id"],
+                        "sensor_type": a["sensorType"],
+                        "detected_by": "probe",
+                    }
+                )
+            else:
+                asset["sensors"] = "[]"
+            assets.append(asset)
+    return companies, locations, assets, detected
 
 
-def test_paths_of_real_assets_from_the_demo_dump(raw):
-    companies, locations, assets = _demo_rows()
+@pytest.mark.parametrize("published", [False, True], ids=["integration", "published"])
+def test_paths_of_real_assets_from_the_demo_dump(raw, published):
+    companies, locations, assets, detected = _demo_rows(published)
     raw.load("companies", companies, L1)
     raw.load("locations", locations, L1)
     raw.load("assets", assets, L1)
+    if detected:
+        raw.load("asset_sensor_types", detected, L1)
     report = run(raw)
     assert report.rows["clean.dim_location"] == 3834
     assert report.rows["clean.dim_asset"] == 14709
     assert "assets" not in report.quarantined
     assert "locations" not in report.quarantined
+    assert "asset_sensor_types" not in report.quarantined
     got = _by_id(raw, "clean.dim_asset", "asset_id")
     expected = {
         "656a07cdc50ec9001e84167b": (
@@ -213,3 +318,6 @@ def test_paths_of_real_assets_from_the_demo_dump(raw):
         assert (row["path"], row["depth"], row["location_id"]) == (path, depth, location)
     assert got["6a9b477aa2555c0067916bbd"]["name"] == "Asset 27 "
     assert sum(1 for r in got.values() if r["kind"] == "component") == 284
+    fan, motor = got["656734821f4664001f296973"], got["656a07cdc50ec9001e84167b"]
+    assert (fan["sensor_type"], fan["sensor_id"]) == ("energy", "MTC052")
+    assert (motor["sensor_type"], motor["sensor_id"]) == ("vibration", "FIJ309")

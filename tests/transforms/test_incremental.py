@@ -39,6 +39,20 @@ def energy(at: str, **extra) -> dict:
     } | extra
 
 
+def series_row(at: str, forecast: bool = False, asset: str = "E1", **values) -> dict:
+    """A demand or cost row."""
+    return {
+        "company_id": COMPANY,
+        "asset_id": asset,
+        "sampled_at": ts(at),
+        "forecast": forecast,
+    } | values
+
+
+def detected(asset: str, sensor_type: str, by: str = "probe") -> dict:
+    return {"asset_id": asset, "company_id": COMPANY, "sensor_type": sensor_type, "detected_by": by}
+
+
 def work_order(status: str, intervals: list[dict]) -> dict:
     return {
         "id": "W1",
@@ -79,7 +93,31 @@ def first_sync(raw: RawWarehouse) -> None:
     raw.load(
         "energy_samples",
         [energy(f"2024-03-01 {h:02d}:00") for h in range(24)]
-        + [energy("2024-03-01 10:00", asset_id="E9")],
+        + [energy("2024-03-01 10:00", asset_id="E9")]
+        + [energy("2024-03-01 10:00", quantity="reactive-power", average_a=-500.0)],
+        FIRST,
+    )
+    raw.load(
+        "energy_demand",
+        [
+            series_row("2024-03-01 00:00", demand=10.0),
+            series_row("2024-03-01 00:15", demand=-1.0),
+            series_row("2024-03-01 10:00", asset="E9", demand=5.0),
+        ],
+        FIRST,
+    )
+    raw.load(
+        "energy_cost",
+        [series_row("2024-03-01 00:00", cost=1.0), series_row("2024-03-05 00:00", True, cost=1.2)],
+        FIRST,
+    )
+    raw.load(
+        "asset_sensor_types",
+        [
+            detected("E1", "energy", "asset"),
+            detected("V9", "vibration"),
+            detected("GHOST", "energy"),
+        ],
         FIRST,
     )
     raw.load("work_orders", [work_order("inProgress", [])], FIRST)
@@ -99,8 +137,9 @@ def first_sync(raw: RawWarehouse) -> None:
 
 
 def second_sync(raw: RawWarehouse) -> None:
-    """Late samples for 03-01, an edited sample of 03-02, a new day, a new asset (V9, whose
-    samples were quarantined), an edited work order and a checked insight."""
+    """Late samples for 03-01, an edited sample of 03-02, a new day, new assets (V9 and E9,
+    whose samples and detected sensor type were quarantined), a new day of demand, an
+    edited cost, an edited work order and a checked insight."""
     raw.load(
         "vibration_samples",
         [
@@ -134,6 +173,8 @@ def second_sync(raw: RawWarehouse) -> None:
         SECOND,
     )
     raw.load("energy_samples", [energy(f"2024-03-04 0{h}:00") for h in range(6)], SECOND)
+    raw.load("energy_demand", [series_row("2024-03-04 00:00", demand=11.0)], SECOND)
+    raw.load("energy_cost", [series_row("2024-03-01 00:00", cost=1.5)], SECOND)
     interval = {
         "startedAt": "2024-03-01T08:00:00.000Z",
         "endedAt": "2024-03-01T10:00:00.000Z",
@@ -209,8 +250,9 @@ def test_the_second_run_rebuilt_only_the_touched_partitions(synced):
     assert second.new_loads == 1
     # vibration: (V1, 03-01), (V1, 03-02), (V1, 03-04) from the load, (V9, 03-01) and
     # (V9, 03-02) because V9 joined dim_asset; energy: (E1, 03-04) from the load and
-    # (E9, 03-01) because E9 joined dim_asset.
-    assert second.rebuilt_partitions == 7
+    # (E9, 03-01) because E9 joined dim_asset; demand: (E1, 03-04) from the load and
+    # (E9, 03-01) because E9 joined; cost: (E1, 03-01) from the load.
+    assert second.rebuilt_partitions == 10
 
 
 def test_an_untouched_partition_keeps_its_rows(synced):
@@ -257,6 +299,25 @@ def test_late_edited_and_released_rows_are_in_the_clean_tables(synced):
         "asset_id = 'V1' AND sampled_at = '2024-03-02 04:00+00'",
     )
     assert older_copy == [{"vel_rms_x_mm_s": 1.0}]
+    demand = records(
+        incremental.path,
+        "SELECT asset_id, strftime(sampled_at, '%m-%d %H:%M') AS t, demand_kw "
+        "FROM clean.fct_energy_demand ORDER BY asset_id, t",
+    )
+    assert demand == [
+        {"asset_id": "E1", "t": "03-01 00:00", "demand_kw": 10.0},
+        {"asset_id": "E1", "t": "03-04 00:00", "demand_kw": 11.0},
+        {"asset_id": "E9", "t": "03-01 10:00", "demand_kw": 5.0},
+    ]
+    cost = records(
+        incremental.path, "SELECT cost, is_forecast FROM clean.fct_energy_cost ORDER BY sampled_at"
+    )
+    assert cost == [{"cost": 1.5, "is_forecast": False}, {"cost": 1.2, "is_forecast": True}]
+    sensor = records(
+        incremental.path,
+        "SELECT sensor_type, sensor_type_source FROM clean.dim_asset WHERE asset_id = 'V9'",
+    )
+    assert sensor == [{"sensor_type": "vibration", "sensor_type_source": "asset"}]
     order = records(incremental.path, "SELECT status, repair_hours FROM clean.fct_work_order")
     assert order == [{"status": "done", "repair_hours": 2.0}]
 
@@ -272,8 +333,15 @@ CLEAN_KEYS = {
     "assets": ("clean.dim_asset", ("asset_id",)),
     "vibration_samples": ("clean.fct_vibration", ("asset_id", "sampled_at")),
     "rpm_samples": ("clean.fct_rpm", ("asset_id", "sampled_at")),
-    "energy_samples": ("clean.fct_energy", ("asset_id", "quantity", "sampled_at")),
+    # Clean quantities are the raw ones in snake_case.
+    "energy_samples": (
+        "clean.fct_energy",
+        ("asset_id", "replace(quantity, '_', '-')", "sampled_at"),
+    ),
     "energy_consumption": ("clean.fct_energy_consumption", ("asset_id", "sampled_at")),
+    "energy_demand": ("clean.fct_energy_demand", ("asset_id", "sampled_at")),
+    "energy_cost": ("clean.fct_energy_cost", ("asset_id", "sampled_at")),
+    "asset_sensor_types": ("clean.dim_asset", ("asset_id",)),
     "insights": ("clean.fct_insight", ("insight_id",)),
     "events": ("clean.fct_event", ("event_id",)),
     "work_orders": ("clean.fct_work_order", ("work_order_id",)),
@@ -297,7 +365,14 @@ def test_every_raw_key_is_either_clean_or_quarantined(synced):
         clean_keys = _keys(db, clean, clean_key)
         quarantined = _keys(db, f"quarantine.{name}", key)
         assert not clean_keys & quarantined, name
-        assert raw_keys == clean_keys | quarantined, name
+        if clean == "clean.dim_asset" and name != "assets":
+            # A detected sensor type is a column of its asset's row; not every asset has one.
+            assert raw_keys <= clean_keys | quarantined, name
+            assert raw_keys & quarantined == quarantined, name
+        else:
+            assert raw_keys == clean_keys | quarantined, name
+    detections = records(db, "SELECT asset_id, rule FROM quarantine.asset_sensor_types")
+    assert detections == [{"asset_id": "GHOST", "rule": "unknown_asset"}]
 
 
 def test_a_changed_iso_configuration_rezones_only_that_machines_samples(raw, tmp_path):

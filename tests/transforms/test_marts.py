@@ -66,9 +66,10 @@ def work_order(
     } | extra
 
 
-def load_scenario(raw: RawWarehouse) -> None:
-    """The raw tables of this module's hand-worked scenario."""
-    load_plant(raw, LOAD)
+def load_scenario(raw: RawWarehouse, *, published: bool = False) -> None:
+    """The raw tables of this module's hand-worked scenario (its plant as the integration
+    profile or as the published API gives it)."""
+    load_plant(raw, LOAD, published=published)
     v3 = [
         vib("V3", f"2024-03-02 {h:02d}:{m:02d}", True, 1.0)
         for h in range(24)
@@ -283,6 +284,22 @@ def test_energy_components_expect_a_sample_every_15_minutes(warehouse):
     assert e1["largest_gap_hours"] == pytest.approx(12.25)  # 11:45 -> midnight
     assert e1["offline_over_5h"]
     assert e1["out_of_range_count"] == 1
+
+
+MARTS = ("marts.asset_health_daily", "marts.sensor_health_daily", "marts.maintenance_kpis_monthly")
+
+
+def test_the_marts_are_the_same_against_the_published_api(warehouse, tmp_path):
+    """No sensor type on the assets, only `sensors` and what the connector detected."""
+    published = RawWarehouse(tmp_path / "published.duckdb")
+    load_scenario(published, published=True)
+    run(published)
+    e1 = _daily(published, "marts.sensor_health_daily")[("E1", D1)]
+    assert (e1["sensor_type"], e1["samples"], e1["expected_samples"]) == ("energy", 48, 96.0)
+    assert _daily(published, "marts.asset_health_daily")[("V1", D1)]["samples"] == 48
+    for mart in MARTS:
+        query = f"SELECT * FROM {mart} ORDER BY ALL"
+        assert records(published.path, query) == records(warehouse.path, query), mart
 
 
 def _kpis(raw: RawWarehouse) -> dict[tuple[str, date], dict]:

@@ -19,6 +19,8 @@ from transforms.models.clean import (
     DimWorkOrderPriority,
     FctEnergy,
     FctEnergyConsumption,
+    FctEnergyCost,
+    FctEnergyDemand,
     FctRpm,
     FctVibration,
 )
@@ -44,6 +46,8 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     t.FCT_RPM: FctRpm,
     t.FCT_ENERGY: FctEnergy,
     t.FCT_ENERGY_CONSUMPTION: FctEnergyConsumption,
+    t.FCT_ENERGY_DEMAND: FctEnergyDemand,
+    t.FCT_ENERGY_COST: FctEnergyCost,
     t.FCT_INSIGHT: FctInsight,
     t.FCT_EVENT: FctEvent,
     t.FCT_WORK_ORDER: FctWorkOrder,

@@ -5,11 +5,13 @@ and ranges. The quarantine rules make sure no row that breaks them reaches a cle
 table, so a failure here is a bug in the transforms, and the run stops before writing.
 """
 
+from dataclasses import dataclass
+
 import pandera.polars as pa
 import polars as pl
 
 from transforms.iso import ZONES
-from transforms.raw import AXES, PHASES_BY_QUANTITY, VIBRATION_MEASURES
+from transforms.raw import AXES, ENERGY_PHASES, VIBRATION_MEASURES
 from transforms.rules import EARLIEST_VALID, TEMPERATURE_RANGE_C
 
 UTC = pl.Datetime("us", "UTC")
@@ -34,6 +36,27 @@ VIBRATION_COLUMNS = {
     if measure != "crest_factor_db"
     for axis in AXES
 }
+
+
+@dataclass(frozen=True)
+class EnergyQuantity:
+    """How a raw energy quantity reads in clean.fct_energy: its snake_case name, its unit,
+    and how many of the API's units make one of it (the raw tables keep the API's)."""
+
+    name: str
+    unit: str | None
+    per_unit: float = 1.0
+
+
+# Raw quantity (the API's path name) -> its clean form.
+ENERGY_QUANTITIES = {
+    "current": EnergyQuantity("current", "A"),
+    "voltage": EnergyQuantity("voltage", "V"),
+    "active-power": EnergyQuantity("active_power", "kW", 1000.0),  # served in W
+    "power-factor": EnergyQuantity("power_factor", None),
+    "reactive-power": EnergyQuantity("reactive_power", "kVAR", 1000.0),  # served in VAR
+}
+WH_PER_KWH = 1000.0  # consumption is served in Wh
 
 
 class Lineage(pa.DataFrameModel):
@@ -76,6 +99,9 @@ class DimAsset(Lineage):
     depth: int = pa.Field(ge=0)
     sensor_id: str = pa.Field(nullable=True)
     sensor_type: str = pa.Field(nullable=True)
+    # "asset" | "probe", as the connector reports it: not constrained here, so that a new
+    # value from the connector cannot stop the run.
+    sensor_type_source: str = pa.Field(nullable=True)
     gateway_id: str = pa.Field(nullable=True)
     status: str = pa.Field(nullable=True)
     is_deleted: bool
@@ -179,8 +205,8 @@ class FctRpm(Sample):
 
 
 class FctEnergy(Sample):
-    quantity: str = pa.Field(isin=list(PHASES_BY_QUANTITY))
-    phase: str = pa.Field(isin=["a", "b", "c", "ab", "bc", "ac"])
+    quantity: str = pa.Field(isin=[q.name for q in ENERGY_QUANTITIES.values()])
+    phase: str = pa.Field(isin=list(ENERGY_PHASES))
     avg: float = pa.Field(nullable=True)
     min: float = pa.Field(nullable=True)
     max: float = pa.Field(nullable=True)
@@ -195,6 +221,26 @@ class FctEnergy(Sample):
 class FctEnergyConsumption(Sample):
     consumption_kwh: float = pa.Field(ge=0, nullable=True)
     accumulated_consumption_kwh: float = pa.Field(ge=0, nullable=True)
+    is_forecast: bool = pa.Field(nullable=True)
+    company_id: str = pa.Field(nullable=True)
+
+    class Config:
+        strict = True
+        unique = ("asset_id", "sampled_at")
+
+
+class FctEnergyDemand(Sample):
+    demand_kw: float = pa.Field(ge=0, nullable=True)
+    is_forecast: bool = pa.Field(nullable=True)
+    company_id: str = pa.Field(nullable=True)
+
+    class Config:
+        strict = True
+        unique = ("asset_id", "sampled_at")
+
+
+class FctEnergyCost(Sample):
+    cost: float = pa.Field(ge=0, nullable=True)  # the company's currency
     is_forecast: bool = pa.Field(nullable=True)
     company_id: str = pa.Field(nullable=True)
 

@@ -148,9 +148,11 @@ def run_sync(args: argparse.Namespace) -> int:
 
 def _summary(report: "SyncReport") -> str:
     rows = ", ".join(f"{t} {n:,}" for t, n in report.rows.items() if n)
+    migrated = "".join(f"\n  raw tables upgraded to contract v2: {m}" for m in report.migrated)
     return (
         f"connection {report.connection!r}: synced up to {report.now:%Y-%m-%dT%H:%M:%SZ} in "
         f"{report.seconds:.1f}s, {report.requests:,} requests; rows: {rows or 'none new'}"
+        f"{migrated}"
     )
 
 

@@ -24,6 +24,7 @@ from sources.api_features import ApiFeatures, companies_to_sync, detect
 from sources.client import RetryPolicy, TractianClient
 from sources.connections import Connection
 from sources.errors import AuthError
+from sources.raw_migrations import migrate
 from sources.source import SourceRun, tractian_source
 from sources.telemetry import SyncWindow
 from sources.telemetry_loads import drop_duplicate_samples
@@ -72,6 +73,7 @@ class SyncReport:
     seconds: float = 0.0
     marked_missing: dict[str, int] = field(default_factory=dict)
     features: ApiFeatures | None = None
+    migrated: list[str] = field(default_factory=list)  # raw contract upgrades this sync made
 
 
 def create_warehouse(db_path: Path) -> None:
@@ -147,6 +149,7 @@ def sync(
     pipeline = make_pipeline(connection, db_path)
     report = SyncReport(connection.name, now, features=features)
     _finish_pending(pipeline, report, db_path)
+    report.migrated = migrate(db_path)
     run = SourceRun(failures=list(company_failures), show_progress=show_progress)
     source = tractian_source(
         client, connection, window, run, companies, concurrency=concurrency, warehouse=db_path

@@ -2,12 +2,12 @@
 
 Resources only say what to fetch and how it is keyed; HTTP lives in `client`, Arrow
 conversion in `convert`, per-component windows in `telemetry`, which assets have which
-telemetry in `sensor_types` (through `catalog`). Everything is read from the endpoints
+telemetry in `sensor_types` (through `catalog`). Everything is read from endpoints that
 Tractian's published API has; the company list comes in resolved (`api_features`).
-Catalog and record tables
-merge on their primary key (which includes the connection); telemetry tables append only
-the samples the warehouse lacks (`telemetry_loads`). Either way, re-reading a window
-(lookback, retries, a rerun after a crash) never duplicates a row.
+Catalog and record tables merge on their primary key (which includes the connection);
+telemetry tables append only the samples the warehouse lacks (`telemetry_loads`). Either
+way, re-reading a window (lookback, retries, a rerun after a crash) never duplicates a
+row.
 """
 
 import sys

@@ -56,6 +56,7 @@ def integration_sim():
         ("truncated", {"count": 3, "rate": 0.2, "full_length": False}),
         ("slow", {"count": 2, "rate": 0.3, "seconds": 1.5}),
         ("rate_limited", {"count": 3, "rate": 0.3, "retry_after": 1}),
+        ("rate_limited", {"count": 2, "rate": 0.3, "retry_after": 1, "http_date": True}),
         ("shifting_pages", {"k": 2}),
     ],
 )

@@ -1,0 +1,75 @@
+"""What the client makes of each error body the contract knows, over real HTTP."""
+
+from datetime import timedelta
+
+import pytest
+
+from sources.client import TractianClient, iso
+from sources.errors import InvalidToken, NotFound, RequestRejected
+from sources.simulator import SimConfig, Simulator
+from tests.sources.conftest import connection_for, fast_client, utc
+
+NOW = utc(2026, 11, 20, 12, 0)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with Simulator(SimConfig(seed=5, days=1), now=NOW, profile="public") as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def client(sim):
+    return fast_client(connection_for(sim, "jaguar"))
+
+
+def test_a_fastapi_validation_error_names_the_field_and_the_rule(sim, client):
+    asset = sim.world.components(connection_for(sim, "jaguar").company_ids)[0].id
+    too_long = {"start": iso(NOW - timedelta(days=8)), "end": iso(NOW)}
+
+    with pytest.raises(RequestRejected) as rejected:
+        client.get(f"/assets/{asset}/vibration", too_long)
+
+    message = str(rejected.value)
+    assert "HTTP 422" in message
+    assert "query.end" in message
+    assert "7 days" in message
+
+
+def test_a_missing_endpoint_is_not_found_with_the_detail(client):
+    with pytest.raises(NotFound) as missing:
+        client.get("/connection")
+
+    assert str(missing.value) == "GET /connection: HTTP 404 not found: Not Found"
+
+
+def test_a_plain_401_is_invalid_token_without_retries(sim):
+    connection = connection_for(sim, "jaguar")
+    client = fast_client(connection)
+    sim.set_fault("invalid_token", token="jaguar")
+    try:
+        with pytest.raises(InvalidToken):
+            client.get(f"/companies/{connection.company_ids[0]}/locations")
+    finally:
+        sim.clear_faults()
+
+    assert client.stats.requests == 1
+    assert client.stats.retries == 0
+
+
+@pytest.mark.parametrize("http_date", [False, True])
+def test_retry_after_is_honoured_as_seconds_or_as_an_http_date(sim, http_date):
+    connection = connection_for(sim, "jaguar")
+    waits: list[float] = []
+    client = TractianClient(connection.base_url, connection.token, sleep=waits.append)
+    sim.set_fault("rate_limited", count=1, retry_after=3, http_date=http_date)
+    try:
+        client.get(f"/companies/{connection.company_ids[0]}/locations")
+    finally:
+        sim.clear_faults()
+
+    assert client.stats.rate_limited == 1
+    # 3 s, or an HTTP date (whole seconds) 3 s after the server's clock rounded up: 3-4 s
+    # (a fallback of 1 s would show an unparsed header)
+    assert len(waits) == 1
+    assert 2.5 <= waits[0] <= 4.05

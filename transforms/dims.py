@@ -15,8 +15,9 @@ Pure functions from deduplicated raw frames to (clean, quarantined) frames.
 - An asset's `sensor_type` is its own (an integration layer's field), else the one the
   connector detected (tractian_raw.asset_sensor_types: the published API has no sensor
   type); `sensor_type_source` says which (`asset` | the detection's `detected_by`).
-  `sensor_id` is its own, else the first id of its `sensors` list. It is a `component`
-  when it has a sensor type, a sensor id or a non-empty `sensors` list.
+  `sensor_id` is its own, else the first id of its `sensors` list (JSON; a malformed
+  one counts as empty). It is a `component` when it has a sensor type, a sensor id or a
+  non-empty `sensors` list.
 - Quarantine: a parent that does not exist (`unknown_parent`; also for every descendant
   of such a row, whose path cannot be resolved), a loop in the parents (`cycle`), an
   asset whose location is not a clean location (`unknown_location`), a detected sensor
@@ -27,6 +28,7 @@ from datetime import datetime
 
 import polars as pl
 
+from transforms.json_lists import IDS, decode_json_list
 from transforms.models import conform
 from transforms.raw import ASSET_SENSOR_TYPES, ASSETS, LOAD_ID, LOCATIONS
 from transforms.rules import (
@@ -105,7 +107,7 @@ def build_dim_asset(
         on="location_id",
         how="left",
     ).join(detected, on="id", how="left")
-    dim = located.select(_asset_columns())
+    dim = decode_json_list(located, "sensors", IDS, str).select(_asset_columns())
     quarantined = quarantined.drop("location_id").join(
         assets.select("id", "location_id"), on="id", how="left"
     )
@@ -122,14 +124,9 @@ def build_sensor_type_quarantine(
     return _raw_columns(quarantined, list(ASSET_SENSOR_TYPES.columns))
 
 
-# The published API's `sensors`: JSON text of a list of sensor ids, '[]' when none.
-_HAS_SENSORS = pl.col("sensors").str.contains(r"^\s*\[\s*[^\s\]]").fill_null(False)
-_FIRST_SENSOR = pl.col("sensors").str.extract(r'^\s*\[\s*"([^"]+)"', 1)
-
-
 def _asset_columns() -> list[pl.Expr | str]:
     """dim_asset's columns from a walked, located, clean asset frame joined to its
-    detected sensor type."""
+    detected sensor type, with its `sensors` decoded (`sensors_parsed`)."""
     sensor_type = pl.coalesce("sensor_type", "detected_sensor_type")
     sensor_type_source = (
         pl.when(pl.col("sensor_type").is_not_null())
@@ -137,8 +134,13 @@ def _asset_columns() -> list[pl.Expr | str]:
         .when(pl.col("detected_sensor_type").is_not_null())
         .then(pl.col("detected_by"))
     )
-    sensor_id = pl.coalesce("sensor_id", _FIRST_SENSOR)
-    has_sensor = sensor_type.is_not_null() | sensor_id.is_not_null() | _HAS_SENSORS
+    sensors = pl.col("sensors_parsed")
+    sensor_id = pl.coalesce("sensor_id", sensors.list.first())
+    has_sensor = (
+        sensor_type.is_not_null()
+        | sensor_id.is_not_null()
+        | (sensors.list.len() > 0).fill_null(False)
+    )
     full_path = (
         pl.when(pl.col("location_path").is_null())
         .then(pl.col("path"))

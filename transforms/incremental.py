@@ -22,7 +22,8 @@ from transforms.tables import LOADS, RUNS
 from transforms.warehouse import day_number, fetch, raw_columns, registered, table_exists
 
 # Bump when a table's layout or a rule changes: the next run then rebuilds everything.
-# 2: energy quantities and units as the published API serves them; demand and cost.
+# 2: energy quantities and units as the published API serves them; demand and cost;
+# dim_asset's sensor type from detections too (`sensor_type_source`).
 TRANSFORM_VERSION = 2
 
 

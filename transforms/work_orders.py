@@ -1,15 +1,13 @@
 """The JSON columns of raw work orders: category ids and elapsed intervals.
 
-Parsed with polars' vectorised JSON decoder. A malformed value makes the decoder fail
-for the whole column; only then are the values checked one by one (work orders are few)
-to find the culprits, which the `invalid_json` rule quarantines.
+Parsed by `json_lists.decode_json_list`; a malformed value is flagged for the
+`invalid_json` rule to quarantine.
 """
-
-import json
 
 import polars as pl
 
-CATEGORY_IDS = pl.List(pl.String)
+from transforms.json_lists import IDS, decode_json_list
+
 INTERVALS = pl.List(
     pl.Struct(
         {
@@ -23,39 +21,10 @@ INTERVALS = pl.List(
 ON_HOLD = "onHold"
 
 
-def _well_formed(text: str | None, item_type: type) -> bool:
-    if text is None:
-        return True
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return False
-    return value is None or (
-        isinstance(value, list) and all(isinstance(v, item_type) for v in value)
-    )
-
-
-def _decode_or_flag(
-    frame: pl.DataFrame, column: str, dtype: pl.DataType, item_type: type
-) -> pl.DataFrame:
-    ok = f"{column}_ok"
-    try:
-        return frame.with_columns(
-            pl.col(column).str.json_decode(dtype).alias(f"{column}_parsed"), pl.lit(True).alias(ok)
-        )
-    except pl.exceptions.PolarsError:
-        flags = frame[column].map_elements(
-            lambda t: _well_formed(t, item_type), return_dtype=pl.Boolean
-        )
-        flagged = frame.with_columns(flags.alias(ok))
-        valid = pl.when(pl.col(ok)).then(pl.col(column))
-        return flagged.with_columns(valid.str.json_decode(dtype).alias(f"{column}_parsed"))
-
-
 def parse_json_columns(raw: pl.DataFrame) -> pl.DataFrame:
     """Raw work orders plus `category_id` (the first one), parsed `intervals` and `json_ok`."""
-    frame = _decode_or_flag(raw, "category_ids", CATEGORY_IDS, str)
-    frame = _decode_or_flag(frame, "elapsed_intervals", INTERVALS, dict)
+    frame = decode_json_list(raw, "category_ids", IDS, str)
+    frame = decode_json_list(frame, "elapsed_intervals", INTERVALS, dict)
     return frame.with_columns(
         pl.col("category_ids_parsed").list.first().alias("category_id"),
         (pl.col("category_ids_ok") & pl.col("elapsed_intervals_ok")).alias("json_ok"),

@@ -28,6 +28,8 @@ QUANTITY_PHASES = {
     "reactive-power": ("a", "b", "c"),
 }
 STATS = ("average", "minimum", "maximum")
+# The interval series, each at its own path under /energy/ (not quantities).
+INTERVAL_SERIES = ("consumption", "demand", "cost")
 UNITS_PER_WH = 10
 INTERVAL_H = 0.25
 ANOMALY_RATE = 0.002

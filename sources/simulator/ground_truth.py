@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from sources.raw_schema import RAW_TABLES
 from sources.simulator.api_profiles import INTEGRATION, PUBLIC, check_profile
+from sources.simulator.catalog import Component
 from sources.simulator.ground_truth_records import json_text, record_tables, rows_to_table
 from sources.simulator.ground_truth_telemetry import energy_tables, vibration_tables
 from sources.simulator.world import World
@@ -51,7 +52,7 @@ def ground_truth(
         "companies": _companies(world, companies, public),
         "locations": _locations(world, companies),
         "assets": _assets(world, companies, public),
-        "asset_sensor_types": _sensor_types(world, companies, public),
+        "asset_sensor_types": _sensor_types(components, public),
         **vibration_tables(world, components, start_ms, as_of_ms),
         **energy_tables(world, components, start_ms, as_of_ms),
         **record_tables(world, companies, start_ms, as_of_ms),
@@ -117,7 +118,7 @@ def _assets(world: World, companies: list[str], public: bool) -> pa.Table:
     return rows_to_table("assets", rows)
 
 
-def _sensor_types(world: World, companies: list[str], public: bool) -> pa.Table:
+def _sensor_types(components: list[Component], public: bool) -> pa.Table:
     rows = [
         {
             "asset_id": c.id,
@@ -125,7 +126,6 @@ def _sensor_types(world: World, companies: list[str], public: bool) -> pa.Table:
             "sensor_type": c.sensor_type,
             "detected_by": "probe" if public else "asset",
         }
-        for cid in companies
-        for c in world.components([cid])
+        for c in components
     ]
     return rows_to_table("asset_sensor_types", rows)

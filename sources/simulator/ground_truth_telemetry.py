@@ -8,6 +8,7 @@ import pyarrow as pa
 
 from sources.raw_schema import ENERGY_QUANTITIES, RAW_TABLES
 from sources.simulator.catalog import Component
+from sources.simulator.energy import INTERVAL_SERIES
 from sources.simulator.vibration import VALUE_COLUMNS, rotation_ids
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def energy_tables(
     """energy_samples (one row per quantity and sample, in the API's units), and the
     interval series energy_consumption (Wh), energy_demand (kW) and energy_cost."""
     by_quantity = {q: _Columns() for q in ENERGY_QUANTITIES}
-    series = {name: _Columns() for name in ("consumption", "demand", "cost")}
+    series = {name: _Columns() for name in INTERVAL_SERIES}
     for c in components:
         if c.sensor_type != "energy":
             continue
@@ -106,18 +107,19 @@ def energy_tables(
             for name, values in frame.values[quantity].items():
                 columns.parts[name].append(values)
         values = {
-            "consumption": frame.consumption,
-            "accumulated_consumption": frame.accumulated,
-            "demand": frame.demand,
-            "cost": frame.cost(world.tariffs[c.company_id]),
+            "consumption": {
+                "consumption": frame.consumption,
+                "accumulated_consumption": frame.accumulated,
+            },
+            "demand": {"demand": frame.demand},
+            "cost": {"cost": frame.cost(world.tariffs[c.company_id])},
         }
         for name, columns in series.items():
             columns.keys(c, n)
             columns.parts["sampled_at"].append(frame.sampled_ms)
             columns.parts["forecast"].append(np.zeros(n, dtype=bool))
-            for column in schema_of(f"energy_{name}").names:
-                if column in values:
-                    columns.parts[column].append(values[column])
+            for column, array in values[name].items():
+                columns.parts[column].append(array)
     energy = pa.concat_tables(c.table("energy_samples") for c in by_quantity.values())
     return {
         "energy_samples": energy,

@@ -82,6 +82,7 @@ async def events(request: web.Request) -> web.Response:
     query = request.query
     created = (timestamp_param(query, "createdAtStart"), timestamp_param(query, "createdAtEnd"))
     started = (timestamp_param(query, "startDateStart"), timestamp_param(query, "startDateEnd"))
+    ended = (timestamp_param(query, "endDateStart"), timestamp_param(query, "endDateEnd"))
     types = _event_types(query.get("eventTypes"))
     deleted = bool_param(query, "deleted")
     records = [] if deleted else state.listing("events", company_id, state.clock.now_ms())
@@ -90,6 +91,7 @@ async def events(request: web.Request) -> web.Response:
         for r in records
         if in_range(ms_of(r, "createdAt"), *created)
         and in_range(ms_of(r, "startDate"), *started)
+        and in_range(ms_of(r, "endDate"), *ended)
         and (types is None or r["type"] in types)
     ]
     return paged(request, records)

@@ -11,14 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
-from sources.simulator.energy import QUANTITY_PHASES
+from sources.simulator.energy import INTERVAL_SERIES, QUANTITY_PHASES
 from sources.simulator.route_support import context
 from sources.simulator.server_query import ApiError, invalid, window_params
 from sources.simulator.server_state import STATE, json_response
 
-ENERGY_QUANTITIES = tuple(QUANTITY_PHASES)
-# Fixed paths under /energy/ that are not quantities (their own routes).
-ENERGY_SERIES = ("consumption", "demand", "cost")
 Read = Callable[[str, int, int, int], dict[str, Any] | None]
 
 
@@ -64,8 +61,8 @@ async def energy(request: web.Request) -> web.Response:
     """`/energy/{quantity}`: the API's hyphenated names; anything else (e.g. the old
     `active_power`) is a 422 naming the path parameter, as FastAPI answers an enum."""
     quantity = request.match_info["quantity"]
-    if quantity not in ENERGY_QUANTITIES:
-        expected = ", ".join(repr(q) for q in (*ENERGY_QUANTITIES, *ENERGY_SERIES))
+    if quantity not in QUANTITY_PHASES:
+        expected = ", ".join(repr(q) for q in (*QUANTITY_PHASES, *INTERVAL_SERIES))
         raise invalid("path", "quantity", "enum", f"Input should be {expected}", quantity)
     world = request.app[STATE].world
 

@@ -148,12 +148,14 @@ def page_body(
     """One page of `records`; `shift` moves the page's start (the shifting-pages fault).
     `with_total=False` leaves `total` out, as the published asset pages do."""
     start = max(0, (page - 1) * limit + shift)
-    body: dict[str, Any] = {"data": list(records[start : start + limit]), "page": page}
-    body["limit"] = limit
-    if with_total:
-        body["total"] = len(records)
-    body["hasNextPage"] = start + limit < len(records)
-    return body
+    total = {"total": len(records)} if with_total else {}
+    return {
+        "data": list(records[start : start + limit]),
+        "page": page,
+        "limit": limit,
+        **total,
+        "hasNextPage": start + limit < len(records),
+    }
 
 
 def in_range(ms: int | None, start: int | None, end: int | None) -> bool:

@@ -1,8 +1,11 @@
-"""Small helpers for the simulator server tests: HTTP calls, the demo dump, free ports."""
+"""Small helpers for the simulator server tests: HTTP calls, error bodies, value checks,
+the demo dump, free ports."""
 
 import importlib.resources
 import json
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -38,6 +41,27 @@ def get(
     return requests.get(sim.base_url + path, params=params, headers=sent, timeout=timeout)
 
 
+def error_code(response: requests.Response) -> tuple[int, str]:
+    """(status, code) of an integration-profile error: a body of exactly
+    `{"error": {"code", "message"}}`."""
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message"}, body
+    return response.status_code, body["error"]["code"]
+
+
+@contextmanager
+def pristine(sim: Any, now: datetime | None = None) -> Iterator[Any]:
+    """A module's shared simulator with no faults and fresh stats (and the clock at `now`,
+    if given), cleared of faults again afterwards."""
+    sim.clear_faults()
+    if now is not None:
+        sim.set_now(now)
+    sim.reset_stats()
+    yield sim
+    sim.clear_faults()
+
+
 def page_through(
     sim: Any, path: str, token: str = "all", limit: int = 100, **params: Any
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -67,6 +91,14 @@ def window(end: datetime, days: float = 7) -> dict[str, str]:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def is_iso_z(text: Any) -> bool:
+    return isinstance(text, str) and text.endswith("Z") and parse_iso(text).tzinfo is not None
+
+
+def is_number_or_null(values: list[Any]) -> bool:
+    return all(v is None or isinstance(v, int | float) for v in values)
 
 
 def components(sensor_type: str, company: str) -> list[dict[str, Any]]:

@@ -44,17 +44,25 @@ def _live(*arrays):
     return ok
 
 
+def _power_inputs(body, stat, pf_stat):
+    """Per phase, the served phase voltage and current of `stat` and the power factor of
+    `pf_stat`; and the rows where no line is dead (0 V) or null."""
+    voltage = _arrays(body["voltage"], stat)
+    volts = _phase_volts(voltage)
+    amps, pf = _arrays(body["current"], stat), _arrays(body["power-factor"], pf_stat)
+    return volts, amps, pf, _live(*voltage.values())
+
+
 @pytest.mark.parametrize(("stat", "pf_stat"), [("average", "average"), ("minimum", "minimum")])
 def test_active_power_is_watts_of_phase_voltage_current_and_power_factor(stat, pf_stat):
     checked = 0
     for c in components(shared_world(), "energy")[:15]:
         body = _bodies(shared_world(), c)
-        volts = _phase_volts(_arrays(body["voltage"], stat))
-        amps, pf = _arrays(body["current"], stat), _arrays(body["power-factor"], pf_stat)
+        volts, amps, pf, lines_live = _power_inputs(body, stat, pf_stat)
         watts = _arrays(body["active-power"], stat)
         for ph in "abc":
             expected = volts[ph] * amps[ph] * pf[ph]
-            ok = _live(expected, watts[ph]) & _live(*_arrays(body["voltage"], stat).values())
+            ok = _live(expected, watts[ph]) & lines_live
             # Served to 0.1 W from the served (rounded) V, I and PF.
             assert np.all(np.abs(watts[ph][ok] - expected[ok]) <= 0.05 + 1e-6)
             checked += int(ok.sum())
@@ -66,19 +74,17 @@ def test_reactive_power_is_var_and_completes_the_power_triangle(stat, pf_stat):
     """The least reactive power goes with the highest power factor."""
     for c in components(shared_world(), "energy")[:15]:
         body = _bodies(shared_world(), c)
-        volts = _phase_volts(_arrays(body["voltage"], stat))
-        amps, pf = _arrays(body["current"], stat), _arrays(body["power-factor"], pf_stat)
+        volts, amps, pf, lines_live = _power_inputs(body, stat, pf_stat)
         var = _arrays(body["reactive-power"], stat)
         for ph in "abc":
             expected = volts[ph] * amps[ph] * np.sqrt(1 - pf[ph] ** 2)
-            ok = _live(expected, var[ph]) & _live(*_arrays(body["voltage"], stat).values())
+            ok = _live(expected, var[ph]) & lines_live
             assert np.all(np.abs(var[ph][ok] - expected[ok]) <= 0.05 + 1e-6)
         if stat == "average":
             watts = _arrays(body["active-power"], stat)
             for ph in "abc":
                 apparent = volts[ph] * amps[ph]
-                ok = _live(apparent, watts[ph], var[ph])
-                ok &= _live(*_arrays(body["voltage"], stat).values())
+                ok = _live(apparent, watts[ph], var[ph]) & lines_live
                 triangle = np.hypot(watts[ph][ok], var[ph][ok])
                 assert np.allclose(triangle, apparent[ok], atol=0.1)
 

@@ -16,6 +16,8 @@ from tests.simulator.model_support import DAY, HOUR, START_MS, demo_dump, ms, sh
 WINDOW_START = START_MS - 3 * DAY
 QUANTITIES = ("current", "voltage", "active-power", "power-factor", "reactive-power")
 SERIES = {"energy_consumption": "consumption", "energy_demand": "demand", "energy_cost": "cost"}
+# Asset columns only the integration profile fills (the demo dump's fields).
+UNPUBLISHED_COLUMNS = ("sensor_id", "sensor_type", "gateway_id", "status")
 
 
 def _served(body: dict | None) -> dict | None:
@@ -164,13 +166,17 @@ def test_records_match_the_listings_filtered_by_their_windows(small):
         assert row["due_date"] == _dt(w["dueDate"])
 
 
+def _dumped_assets(companies):
+    return {a["id"]: a for cid in companies for a in demo_dump()[cid]["assets"]}
+
+
 def test_catalog_tables_hold_the_current_snapshot(small):
     world, companies, gt = small
     assert gt["companies"].column("name").to_pylist() == ["Jaguar", "Tobias"]
     assert gt["locations"].num_rows == sum(len(world.locations(c)) for c in companies)
     assets = gt["assets"].to_pylist()
     assert len(assets) == 9 + 83
-    dumped = {a["id"]: a for cid in companies for a in demo_dump()[cid]["assets"]}
+    dumped = _dumped_assets(companies)
     for row in assets:
         assert (
             row["sensors"] == orjson.dumps([row["sensor_id"]] if row["sensor_id"] else []).decode()
@@ -191,46 +197,39 @@ def _dump_components(companies):
     }
 
 
-def test_asset_sensor_types_say_the_asset_told_on_integration(small):
-    _, companies, gt = small
-    rows = gt["asset_sensor_types"].to_pylist()
-    assert {r["asset_id"]: (r["company_id"], r["sensor_type"]) for r in rows} == (
-        _dump_components(companies)
-    )
-    assert len(rows) == len(_dump_components(companies))
-    assert {r["detected_by"] for r in rows} == {"asset"}
-
-
 @pytest.fixture(scope="module")
 def public_small(small):
     world, companies, _ = small
     return ground_truth(world, companies, WINDOW_START, START_MS, profile="public")
 
 
-def test_public_ground_truth_knows_no_company_names_nor_asset_sensor_fields(small, public_small):
+@pytest.mark.parametrize(
+    ("profile", "detected_by"), [("integration", "asset"), ("public", "probe")]
+)
+def test_asset_sensor_types_are_the_components_the_asset_or_a_probe_told(
+    small, public_small, profile, detected_by
+):
     _, companies, gt = small
-    assert public_small["companies"].to_pylist() == [{"id": c, "name": None} for c in companies]
-    for column in ("sensor_id", "sensor_type", "gateway_id", "status"):
-        assert public_small["assets"].column(column).null_count == public_small["assets"].num_rows
-    dumped = {a["id"]: a for cid in companies for a in demo_dump()[cid]["assets"]}
-    for row in public_small["assets"].to_pylist():
-        sensor = dumped[row["id"]].get("sensorId")
-        assert row["sensors"] == orjson.dumps([sensor] if sensor else []).decode()
-    keep = [
-        c
-        for c in gt["assets"].column_names
-        if c not in ("sensor_id", "sensor_type", "gateway_id", "status")
-    ]
-    assert public_small["assets"].select(keep).equals(gt["assets"].select(keep))
-
-
-def test_public_asset_sensor_types_are_found_by_probing(small, public_small):
-    _, companies, _ = small
-    rows = public_small["asset_sensor_types"].to_pylist()
+    truth = public_small if profile == "public" else gt
+    rows = truth["asset_sensor_types"].to_pylist()
     assert {r["asset_id"]: (r["company_id"], r["sensor_type"]) for r in rows} == (
         _dump_components(companies)
     )
-    assert {r["detected_by"] for r in rows} == {"probe"}
+    assert len(rows) == len(_dump_components(companies))
+    assert {r["detected_by"] for r in rows} == {detected_by}
+
+
+def test_public_ground_truth_knows_no_company_names_nor_asset_sensor_fields(small, public_small):
+    _, companies, gt = small
+    assert public_small["companies"].to_pylist() == [{"id": c, "name": None} for c in companies]
+    for column in UNPUBLISHED_COLUMNS:
+        assert public_small["assets"].column(column).null_count == public_small["assets"].num_rows
+    dumped = _dumped_assets(companies)
+    for row in public_small["assets"].to_pylist():
+        sensor = dumped[row["id"]].get("sensorId")
+        assert row["sensors"] == orjson.dumps([sensor] if sensor else []).decode()
+    keep = [c for c in gt["assets"].column_names if c not in UNPUBLISHED_COLUMNS]
+    assert public_small["assets"].select(keep).equals(gt["assets"].select(keep))
 
 
 def test_telemetry_and_records_do_not_depend_on_the_profile(small, public_small):

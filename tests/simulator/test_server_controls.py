@@ -6,7 +6,14 @@ import requests
 
 from sources.simulator import SimConfig, Simulator
 from tests.conftest import SIM_NOW
-from tests.simulator.server_helpers import company_id, components, get, window
+from tests.simulator.server_helpers import (
+    company_id,
+    components,
+    error_code,
+    get,
+    pristine,
+    window,
+)
 
 JAGUAR, APEX = company_id("Jaguar"), company_id("Apex")
 
@@ -20,15 +27,8 @@ def shared():
 @pytest.fixture
 def sim(shared):
     """The module's simulator, with no faults, fresh stats and the clock back at SIM_NOW."""
-    shared.clear_faults()
-    shared.set_now(SIM_NOW)
-    shared.reset_stats()
-    yield shared
-    shared.clear_faults()
-
-
-def _code(response):
-    return response.status_code, response.json()["error"]["code"]
+    with pristine(shared, SIM_NOW) as simulator:
+        yield simulator
 
 
 def test_stats_count_requests_by_route_token_and_answer(sim):
@@ -82,7 +82,7 @@ def test_controls_over_http_set_and_clear_faults_and_move_the_clock(sim):
     assert set(state["tariffs"]) == {JAGUAR, APEX, company_id("Tobias")}
     assert state["connections"]["apex"]["status"] == "offline"
     assert state["tokens"] == sim.tokens
-    assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid_request")
+    assert error_code(bad) == (400, "invalid_request")
     assert cleared.json() == {"faults": []}
     assert moved.json()["now"] == "2025-06-02T13:00:00.000Z"
     assert (checked_at["status"], checked_at["checkedAt"]) == ("online", "2025-06-02T13:00:00.000Z")
@@ -99,7 +99,10 @@ def test_removing_an_asset_over_http_takes_it_out_of_the_api(simulator):
 
     assert removed.status_code == 200
     assert again.status_code == 404
-    assert _code(get(simulator, f"/assets/{asset}/vibration", params=params)) == (404, "not_found")
+    assert error_code(get(simulator, f"/assets/{asset}/vibration", params=params)) == (
+        404,
+        "not_found",
+    )
     listed = get(simulator, f"/companies/{JAGUAR}/assets").json()
     assert listed["total"] == 8
     assert asset not in {a["id"] for a in listed["data"]}
@@ -112,6 +115,6 @@ def test_the_rate_limit_is_per_token_with_a_burst(simulator_factory):
     apex = get(sim, "/companies", "apex")
 
     assert [r.status_code for r in jaguar[:2]] == [200, 200]
-    assert _code(jaguar[2]) == (429, "rate_limited")
+    assert error_code(jaguar[2]) == (429, "rate_limited")
     assert int(jaguar[2].headers["Retry-After"]) >= 1
     assert apex.status_code == 200

@@ -10,9 +10,10 @@ from tests.simulator.server_helpers import (
     company_id,
     components,
     demo_dump,
+    error_code,
     get,
+    is_iso_z,
     page_through,
-    parse_iso,
     window,
 )
 
@@ -23,14 +24,6 @@ JAGUAR, TOBIAS, APEX = company_id("Jaguar"), company_id("Tobias"), company_id("A
 def sim():
     with Simulator(SimConfig(seed=7, days=14), now=SIM_NOW) as simulator:
         yield simulator
-
-
-def _is_number_or_null(values):
-    return all(v is None or isinstance(v, int | float) for v in values)
-
-
-def _is_iso_z(text):
-    return isinstance(text, str) and text.endswith("Z") and parse_iso(text).tzinfo is not None
 
 
 def test_health_needs_no_token(sim):
@@ -108,11 +101,11 @@ def test_assets_carry_every_published_field_with_its_type(sim):
             assert isinstance(asset[name], str), name
         for name in ("locationId", "parentId", "manufacturer", "modelType", "serialNumber"):
             assert asset[name] is None or isinstance(asset[name], str), name
-        assert _is_iso_z(asset["createdAt"])
-        assert _is_iso_z(asset["updatedAt"])
+        assert is_iso_z(asset["createdAt"])
+        assert is_iso_z(asset["updatedAt"])
         assert isinstance(asset["deleted"]["value"], bool)
         assert isinstance(asset["disabled"]["value"], bool)
-        assert asset["disabled"]["date"] is None or _is_iso_z(asset["disabled"]["date"])
+        assert asset["disabled"]["date"] is None or is_iso_z(asset["disabled"]["date"])
 
 
 def test_paging_reports_totals_and_the_last_page(sim):
@@ -158,56 +151,46 @@ def test_the_same_request_returns_the_same_bytes(sim):
     assert listing[0] == listing[1]
 
 
-def _error(response):
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message"}
-    return response.status_code, body["error"]["code"]
-
-
 def test_tokens_are_checked_before_anything_else(sim):
     missing = get(sim, f"/companies/{JAGUAR}/assets", token=None)
-    wrong = sim_get_with_raw_token(sim, f"/companies/{JAGUAR}/assets", "not-a-token")
+    wrong = get(
+        sim, f"/companies/{JAGUAR}/assets", None, headers={"Authorization": "Bearer not-a-token"}
+    )
 
-    assert _error(missing) == (401, "invalid_token")
-    assert _error(wrong) == (401, "invalid_token")
+    assert error_code(missing) == (401, "invalid_token")
+    assert error_code(wrong) == (401, "invalid_token")
     assert "not-a-token" not in wrong.text
 
 
-def sim_get_with_raw_token(sim, path, token):
-    import requests
-
-    return requests.get(
-        sim.base_url + path, headers={"Authorization": f"Bearer {token}"}, timeout=10
-    )
-
-
 def test_a_company_outside_the_token_is_forbidden_and_an_unknown_one_not_found(sim):
-    assert _error(get(sim, f"/companies/{APEX}/locations", "jaguar")) == (403, "forbidden")
-    assert _error(get(sim, f"/companies/{APEX}/workorders/priorities", "jaguar")) == (
+    assert error_code(get(sim, f"/companies/{APEX}/locations", "jaguar")) == (403, "forbidden")
+    assert error_code(get(sim, f"/companies/{APEX}/workorders/priorities", "jaguar")) == (
         403,
         "forbidden",
     )
-    assert _error(get(sim, "/companies/000000000000000000000000/events")) == (404, "not_found")
+    assert error_code(get(sim, "/companies/000000000000000000000000/events")) == (404, "not_found")
 
 
 def test_an_asset_of_another_company_is_forbidden_and_an_unknown_one_not_found(sim):
     apex_asset = components("vibration", "Apex")[0]["id"]
     params = window(SIM_NOW, days=1)
 
-    assert _error(get(sim, f"/assets/{apex_asset}/vibration", "jaguar", params)) == (
+    assert error_code(get(sim, f"/assets/{apex_asset}/vibration", "jaguar", params)) == (
         403,
         "forbidden",
     )
-    assert _error(get(sim, "/assets/000000000000000000000000/vibration", params=params)) == (
+    assert error_code(get(sim, "/assets/000000000000000000000000/vibration", params=params)) == (
         404,
         "not_found",
     )
     energy_asset = components("energy", "Apex")[0]["id"]
-    assert _error(get(sim, f"/assets/{energy_asset}/vibration", params=params)) == (
+    assert error_code(get(sim, f"/assets/{energy_asset}/vibration", params=params)) == (
         404,
         "not_found",
     )
     plain = next(a["id"] for a in demo_dump()[APEX]["assets"] if not a.get("sensorId"))
-    assert _error(get(sim, f"/assets/{plain}/energy/demand", params=params)) == (404, "not_found")
-    assert _error(get(sim, "/no/such/route")) == (404, "not_found")
+    assert error_code(get(sim, f"/assets/{plain}/energy/demand", params=params)) == (
+        404,
+        "not_found",
+    )
+    assert error_code(get(sim, "/no/such/route")) == (404, "not_found")

@@ -12,7 +12,15 @@ import requests
 
 from sources.simulator import SimConfig, Simulator
 from tests.conftest import SIM_NOW
-from tests.simulator.server_helpers import company_id, components, demo_dump, get, window
+from tests.simulator.server_helpers import (
+    company_id,
+    components,
+    demo_dump,
+    error_code,
+    get,
+    pristine,
+    window,
+)
 
 JAGUAR, APEX = company_id("Jaguar"), company_id("Apex")
 
@@ -26,15 +34,8 @@ def shared():
 @pytest.fixture
 def sim(shared):
     """The module's simulator, with no faults, fresh stats and the clock back at SIM_NOW."""
-    shared.clear_faults()
-    shared.set_now(SIM_NOW)
-    shared.reset_stats()
-    yield shared
-    shared.clear_faults()
-
-
-def _code(response):
-    return response.status_code, response.json()["error"]["code"]
+    with pristine(shared, SIM_NOW) as simulator:
+        yield simulator
 
 
 def test_server_errors_burst_then_recovery(sim):
@@ -42,7 +43,7 @@ def test_server_errors_burst_then_recovery(sim):
 
     answers = [get(sim, "/companies") for _ in range(3)]
 
-    assert [_code(r) for r in answers[:2]] == [(503, "service_unavailable")] * 2
+    assert [error_code(r) for r in answers[:2]] == [(503, "service_unavailable")] * 2
     assert answers[2].status_code == 200
     assert sim.faults()[0]["affected"] == 2
 
@@ -187,7 +188,7 @@ def test_rate_limited_fault_answers_429_with_retry_after(sim):
 
     limited = get(sim, "/companies")
 
-    assert _code(limited) == (429, "rate_limited")
+    assert error_code(limited) == (429, "rate_limited")
     assert limited.headers["Retry-After"] == "2"
     assert get(sim, "/companies").status_code == 200
 
@@ -201,7 +202,7 @@ def test_rate_limited_fault_can_send_retry_after_as_an_http_date(sim):
     limited = get(sim, "/companies")
     after = datetime.now(UTC)
 
-    assert _code(limited) == (429, "rate_limited")
+    assert error_code(limited) == (429, "rate_limited")
     value = limited.headers["Retry-After"]
     assert re.fullmatch(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT", value)
     when = parsedate_to_datetime(value)
@@ -219,7 +220,7 @@ def test_reauthorization_from_request_n_on_for_one_token(sim):
     reconnected = get(sim, "/companies", "tobias")
 
     assert [r.status_code for r in tobias[:2]] == [200, 200]
-    assert [_code(r) for r in tobias[2:]] == [(401, "reauthorization_required")] * 2
+    assert [error_code(r) for r in tobias[2:]] == [(401, "reauthorization_required")] * 2
     assert (connection["status"], connection["reauthorizationRequired"]) == (
         "reauthorization_required",
         True,
@@ -234,7 +235,7 @@ def test_reauthorization_without_after_shows_at_once(sim):
     sim.set_fault("reauthorization_required")
 
     assert get(sim, "/connection", "apex").json()["status"] == "reauthorization_required"
-    assert _code(get(sim, "/companies", "apex")) == (401, "reauthorization_required")
+    assert error_code(get(sim, "/companies", "apex")) == (401, "reauthorization_required")
 
 
 def test_invalid_token_fault_rejects_every_token(sim):
@@ -245,7 +246,7 @@ def test_invalid_token_fault_rejects_every_token(sim):
     ]
     sim.clear_faults()
 
-    assert {_code(r) for r in answers} == {(401, "invalid_token")}
+    assert {error_code(r) for r in answers} == {(401, "invalid_token")}
     assert get(sim, "/companies").status_code == 200
 
 

@@ -7,7 +7,14 @@ import requests
 
 from sources.simulator import SimConfig, Simulator
 from tests.conftest import SIM_NOW
-from tests.simulator.server_helpers import company_id, components, demo_dump, get, window
+from tests.simulator.server_helpers import (
+    company_id,
+    components,
+    demo_dump,
+    get,
+    pristine,
+    window,
+)
 
 JAGUAR, TOBIAS, APEX = company_id("Jaguar"), company_id("Tobias"), company_id("Apex")
 UNPUBLISHED = {"sensorType", "sensorId", "gatewayId", "status"}
@@ -33,10 +40,8 @@ def shared():
 
 @pytest.fixture
 def sim(shared):
-    shared.clear_faults()
-    shared.reset_stats()
-    yield shared
-    shared.clear_faults()
+    with pristine(shared) as simulator:
+        yield simulator
 
 
 def _detail(response):
@@ -45,11 +50,6 @@ def _detail(response):
     assert set(body) == {"detail"}, body
     assert isinstance(body["detail"], str)
     return response.status_code, body["detail"]
-
-
-def _raw(sim, path, header=None):
-    headers = {} if header is None else {"Authorization": header}
-    return requests.get(sim.base_url + path, headers=headers, timeout=10)
 
 
 def test_the_profile_is_reported_by_the_object_and_the_state_control(sim):
@@ -141,8 +141,8 @@ def test_validation_errors_stay_lists_of_loc_msg_type(sim):
 
 def test_a_missing_unknown_or_revoked_token_is_a_plain_401(sim):
     path = f"/companies/{JAGUAR}/assets"
-    missing = _raw(sim, path)
-    unknown = _raw(sim, path, "Bearer not-a-token")
+    missing = get(sim, path, token=None)
+    unknown = get(sim, path, token=None, headers={"Authorization": "Bearer not-a-token"})
     sim.set_fault("invalid_token", token="jaguar")
     revoked = get(sim, path, "jaguar")
     others = get(sim, path, "all")

@@ -5,7 +5,14 @@ import pytest
 
 from sources.simulator import SimConfig, Simulator
 from tests.conftest import SIM_NOW
-from tests.simulator.server_helpers import company_id, get, iso, page_through, parse_iso
+from tests.simulator.server_helpers import (
+    company_id,
+    error_code,
+    get,
+    is_iso_z,
+    iso,
+    page_through,
+)
 
 JAGUAR, TOBIAS, APEX = company_id("Jaguar"), company_id("Tobias"), company_id("Apex")
 EVENT_TYPES = {
@@ -26,17 +33,6 @@ EVENT_TYPES = {
 def sim():
     with Simulator(SimConfig(seed=7, days=14), now=SIM_NOW) as simulator:
         yield simulator
-
-
-def _is_iso_z(text):
-    return isinstance(text, str) and text.endswith("Z") and parse_iso(text).tzinfo is not None
-
-
-def _error(response):
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message"}
-    return response.status_code, body["error"]["code"]
 
 
 def test_insights_are_sorted_filtered_by_reference_date_and_never_deleted(sim):
@@ -67,7 +63,7 @@ def test_insights_are_sorted_filtered_by_reference_date_and_never_deleted(sim):
             "eventId",
         }
         assert isinstance(insight["number"], int)
-        assert _is_iso_z(insight["createdAt"])
+        assert is_iso_z(insight["createdAt"])
 
 
 def test_insight_descriptions_and_prescriptions_come_only_when_asked_for(sim):
@@ -99,12 +95,12 @@ def test_an_insight_detail_needs_its_company_header(sim):
     assert {k: detail[k] for k in insight} == insight
     assert detail["status"] in {"pending", "inspection", "checked"}
     assert detail["fixStatus"] in {"fixed", "notFixed"}
-    assert _is_iso_z(detail["referenceDate"])
-    assert _is_iso_z(detail["updatedAt"])
+    assert is_iso_z(detail["referenceDate"])
+    assert is_iso_z(detail["updatedAt"])
     assert no_header.status_code == 422
     assert no_header.json()["detail"][0]["loc"] == ["header", "x-company-id"]
-    assert _error(other_company) == (404, "not_found")
-    assert _error(not_allowed) == (403, "forbidden")
+    assert error_code(other_company) == (404, "not_found")
+    assert error_code(not_allowed) == (403, "forbidden")
 
 
 def test_events_have_their_fields_and_filters(sim):
@@ -115,6 +111,8 @@ def test_events_have_their_fields_and_filters(sim):
     middle = every[len(every) // 2]
     created, _ = page_through(sim, path, createdAtStart=middle["createdAt"])
     started, _ = page_through(sim, path, startDateEnd=middle["startDate"])
+    ends = sorted(e["endDate"] for e in every if e["endDate"])
+    ended, _ = page_through(sim, path, endDateStart=ends[len(ends) // 2])
 
     assert len(every) > 10
     assert set(types) <= EVENT_TYPES
@@ -122,11 +120,12 @@ def test_events_have_their_fields_and_filters(sim):
     assert keys == sorted(keys)
     for event in every:
         assert event["companyId"] == APEX
-        assert _is_iso_z(event["startDate"])
+        assert is_iso_z(event["startDate"])
         assert {"assetId", "locationId", "description", "endDate", "createdByUserId"} <= set(event)
     assert chosen == [e for e in every if e["type"] in types[:2]]
     assert created == [e for e in every if e["createdAt"] >= middle["createdAt"]]
     assert started == [e for e in every if e["startDate"] < middle["startDate"]]
+    assert ended == [e for e in every if e["endDate"] and e["endDate"] >= ends[len(ends) // 2]]
     assert get(sim, path, params={"deleted": "true"}).json()["total"] == 0
     assert get(sim, path, params={"eventTypes": "meteorStrike"}).status_code == 422
 
@@ -165,8 +164,8 @@ def test_work_orders_carry_the_published_required_fields(sim):
         assert order["companyId"] == TOBIAS
         assert len(order["createdByUserId"]) == 24
         assert isinstance(order["status"], str)
-        assert _is_iso_z(order["createdAt"])
-        assert _is_iso_z(order["updatedAt"])
+        assert is_iso_z(order["createdAt"])
+        assert is_iso_z(order["updatedAt"])
         for interval in order["elapsedIntervals"]:
             assert {"startedAt", "status", "userId"} <= set(interval)
             assert len(interval["userId"]) == 24

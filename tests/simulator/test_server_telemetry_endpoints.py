@@ -7,7 +7,15 @@ import pytest
 
 from sources.simulator import SimConfig, Simulator
 from tests.conftest import SIM_NOW
-from tests.simulator.server_helpers import company_id, components, get, iso, parse_iso, window
+from tests.simulator.server_helpers import (
+    company_id,
+    components,
+    get,
+    is_number_or_null,
+    iso,
+    parse_iso,
+    window,
+)
 
 TOBIAS = company_id("Tobias")
 MEASURES = ("rms", "peak", "peakToPeak", "crestFactor", "crestFactorDb")
@@ -26,14 +34,6 @@ def sim():
         yield simulator
 
 
-def _is_number_or_null(values):
-    return all(v is None or isinstance(v, int | float) for v in values)
-
-
-def _is_iso_z(text):
-    return isinstance(text, str) and text.endswith("Z") and parse_iso(text).tzinfo is not None
-
-
 def test_vibration_is_columnar_and_aligned_within_the_window(sim):
     asset = components("vibration", "Tobias")[0]["id"]
     params = window(SIM_NOW, days=7)
@@ -50,7 +50,7 @@ def test_vibration_is_columnar_and_aligned_within_the_window(sim):
     assert times[-1] < parse_iso(params["end"])
     n = len(times)
     assert len(body["temperature"]) == n
-    assert _is_number_or_null(body["temperature"])
+    assert is_number_or_null(body["temperature"])
     assert len(body["powered"]) == n
     assert all(p is None or isinstance(p, bool) for p in body["powered"])
     for family in ("accel", "vel"):
@@ -60,7 +60,7 @@ def test_vibration_is_columnar_and_aligned_within_the_window(sim):
             for axis in "xyz":
                 values = body[family][measure][axis]
                 assert len(values) == n
-                assert _is_number_or_null(values)
+                assert is_number_or_null(values)
 
 
 def test_window_includes_its_start_and_excludes_its_end(sim):
@@ -99,7 +99,7 @@ def test_rotation_has_ids_and_rpm_aligned(sim):
     assert set(body) == {"companyId", "id", "sampledAt", "rpm"}
     assert len(body["id"]) == len(body["rpm"]) == len(body["sampledAt"]) > 0
     assert all(isinstance(i, str) for i in body["id"])
-    assert _is_number_or_null(body["rpm"])
+    assert is_number_or_null(body["rpm"])
 
 
 @pytest.mark.parametrize("quantity", sorted(PHASES))
@@ -113,7 +113,7 @@ def test_energy_quantities_have_their_phases(sim, quantity):
     assert body["companyId"] == TOBIAS
     for stat in ("average", "maximum", "minimum"):
         assert set(body[stat]) == PHASES[quantity]
-        assert all(len(v) == n and _is_number_or_null(v) for v in body[stat].values())
+        assert all(len(v) == n and is_number_or_null(v) for v in body[stat].values())
 
 
 @pytest.mark.parametrize(
@@ -135,7 +135,7 @@ def test_interval_series_have_their_values_and_forecast_flags(sim, series, field
     assert body["companyId"] == TOBIAS
     for field in fields:
         assert len(body[field]) == n
-        assert _is_number_or_null(body[field])
+        assert is_number_or_null(body[field])
     assert body["forecast"] == [False] * n
 
 

@@ -14,7 +14,7 @@ telemetry it found each monitored asset to have in `asset_sensor_types`.
 
 import json
 
-from tests.transforms.rawdb import RawWarehouse
+from tests.transforms.rawdb import RawWarehouse, ts
 
 COMPANY = "c1"
 # Component -> (sensor id, sensor type).
@@ -24,6 +24,26 @@ SENSORS = {
     "V3": ("S3", "vibration"),
     "E1": ("S4", "energy"),
 }
+
+
+def detection(asset_id: str, sensor_type: str, detected_by: str = "probe") -> dict:
+    """A raw asset_sensor_types row: the telemetry the connector found an asset to have."""
+    return {
+        "asset_id": asset_id,
+        "company_id": COMPANY,
+        "sensor_type": sensor_type,
+        "detected_by": detected_by,
+    }
+
+
+def interval_row(at: str, forecast: bool = False, asset: str = "E1", **values) -> dict:
+    """A row of an interval series (energy_consumption, energy_demand, energy_cost)."""
+    return {
+        "company_id": COMPANY,
+        "asset_id": asset,
+        "sampled_at": ts(at),
+        "forecast": forecast,
+    } | values
 
 
 def _sensor_fields(asset_id: str, published: bool) -> dict:
@@ -71,14 +91,6 @@ def load_plant(raw: RawWarehouse, load_id: str, *, published: bool = False) -> N
     if published:
         raw.load(
             "asset_sensor_types",
-            [
-                {
-                    "asset_id": asset_id,
-                    "company_id": COMPANY,
-                    "sensor_type": sensor_type,
-                    "detected_by": "probe",
-                }
-                for asset_id, (_, sensor_type) in SENSORS.items()
-            ],
+            [detection(asset_id, sensor_type) for asset_id, (_, sensor_type) in SENSORS.items()],
             load_id,
         )

@@ -7,7 +7,7 @@ from importlib import resources
 import pytest
 
 from tests.transforms.conftest import records, run
-from tests.transforms.plant import load_plant
+from tests.transforms.plant import detection, load_plant
 from tests.transforms.rawdb import RawWarehouse, load_id_at, ts
 
 L1 = load_id_at("2024-03-02 00:00")
@@ -144,8 +144,8 @@ def test_the_bridge_lists_every_ancestor_asset_with_its_distance(plant):
 def published(tmp_path_factory) -> RawWarehouse:
     """The plant as Tractian's published API gives it, plus: P1, monitored (a non-empty
     `sensors`) but with no detected type yet; P2, whose own sensor type wins over the
-    detected one; Q1 with a blank `sensors` list; a detection for an asset that does not
-    exist and one for an asset that is quarantined."""
+    detected one; Q1 with a blank `sensors` list and Q2 with a malformed one; a detection
+    for an asset that does not exist and one for an asset that is quarantined."""
     raw = RawWarehouse(tmp_path_factory.mktemp("published") / "w.duckdb")
     load_plant(raw, L1, published=True)
     asset = {"company_id": "c1"}
@@ -157,18 +157,14 @@ def published(tmp_path_factory) -> RawWarehouse:
             {**asset, "id": "P2", "name": "Fan", "location_id": "L1"}
             | {"sensors": '["S11"]', "sensor_type": "vibration", "sensor_id": "OWN"},
             {**asset, "id": "Q1", "name": "Pump", "location_id": "L1", "sensors": "[ ]"},
+            {**asset, "id": "Q2", "name": "Valve", "location_id": "L1", "sensors": '["S12"'},
             {**asset, "id": "X4", "name": "Nowhere", "location_id": "NOWHERE", "sensors": "[]"},
         ],
         L1,
     )
-    detected = {"company_id": "c1", "detected_by": "probe"}
     raw.load(
         "asset_sensor_types",
-        [
-            {**detected, "asset_id": "P2", "sensor_type": "energy"},
-            {**detected, "asset_id": "GHOST", "sensor_type": "vibration"},
-            {**detected, "asset_id": "X4", "sensor_type": "energy"},
-        ],
+        [detection("P2", "energy"), detection("GHOST", "vibration"), detection("X4", "energy")],
         L1,
     )
     run(raw)
@@ -193,6 +189,10 @@ def test_a_non_empty_sensors_list_makes_a_component_even_without_a_type(publishe
     assets = _sensor_columns(published)
     assert assets["P1"] == ("component", None, None, "S9")
     assert assets["Q1"] == ("asset", None, None, None)
+
+
+def test_a_malformed_sensors_list_counts_as_empty(published):
+    assert _sensor_columns(published)["Q2"] == ("asset", None, None, None)
 
 
 def test_the_assets_own_sensor_type_and_id_win_over_the_detected_ones(published):

@@ -8,7 +8,7 @@ consumption in Wh); the clean facts hold kW, kVAR and kWh.
 import pytest
 
 from tests.transforms.conftest import records, run
-from tests.transforms.plant import load_plant
+from tests.transforms.plant import interval_row, load_plant
 from tests.transforms.rawdb import RawWarehouse, load_id_at, ts
 
 LOAD = load_id_at("2024-03-02 00:00")
@@ -25,16 +25,6 @@ def sample(quantity: str, at: str, **values) -> dict:
 
 def three(prefix: str, phases: tuple[str, ...], values: tuple[float, float, float]) -> dict:
     return {f"{prefix}_{p}": v for p, v in zip(phases, values, strict=True)}
-
-
-def interval(at: str, forecast: bool, asset: str = "E1", **values) -> dict:
-    """A row of an interval series (consumption, demand, cost)."""
-    return {
-        "company_id": "c1",
-        "asset_id": asset,
-        "sampled_at": ts(at),
-        "forecast": forecast,
-    } | values
 
 
 @pytest.fixture(scope="module")
@@ -80,61 +70,35 @@ def warehouse(tmp_path_factory) -> RawWarehouse:
     raw.load(
         "energy_consumption",
         [
-            {
-                "company_id": "c1",
-                "asset_id": "E1",
-                "sampled_at": ts("2024-03-01 00:00"),
-                "consumption": 2500.0,
-                "accumulated_consumption": 100_000.0,
-                "forecast": False,
-            },
-            {
-                "company_id": "c1",
-                "asset_id": "E1",
-                "sampled_at": ts("2024-03-05 00:00"),
-                "consumption": 1250.0,
-                "accumulated_consumption": 200_000.0,
-                "forecast": True,
-            },
-            {
-                "company_id": "c1",
-                "asset_id": "E1",
-                "sampled_at": ts("2024-03-05 00:15"),
-                "consumption": 1400.0,
-                "accumulated_consumption": 201_400.0,
-                "forecast": False,
-            },
-            {
-                "company_id": "c1",
-                "asset_id": "E1",
-                "sampled_at": ts("2024-03-01 00:15"),
-                "consumption": -100.0,
-                "accumulated_consumption": 100_000.0,
-                "forecast": False,
-            },
+            interval_row("2024-03-01 00:00", consumption=2500.0, accumulated_consumption=100_000.0),
+            interval_row(
+                "2024-03-05 00:00", True, consumption=1250.0, accumulated_consumption=200_000.0
+            ),
+            interval_row("2024-03-05 00:15", consumption=1400.0, accumulated_consumption=201_400.0),
+            interval_row("2024-03-01 00:15", consumption=-100.0, accumulated_consumption=100_000.0),
         ],
         LOAD,
     )
     raw.load(
         "energy_demand",
         [
-            interval("2024-03-01 00:00", False, demand=12.5),
-            interval("2024-03-01 00:15", False, demand=-3.0),
-            interval("2024-03-05 00:00", True, demand=13.0),
-            interval("2024-03-05 00:15", False, demand=13.0),
-            interval("2024-03-01 00:00", False, asset="GHOST", demand=1.0),
-            interval("1999-12-31 23:45", True, demand=1.0),
+            interval_row("2024-03-01 00:00", False, demand=12.5),
+            interval_row("2024-03-01 00:15", False, demand=-3.0),
+            interval_row("2024-03-05 00:00", True, demand=13.0),
+            interval_row("2024-03-05 00:15", False, demand=13.0),
+            interval_row("2024-03-01 00:00", False, asset="GHOST", demand=1.0),
+            interval_row("1999-12-31 23:45", True, demand=1.0),
         ],
         LOAD,
     )
     raw.load(
         "energy_cost",
         [
-            interval("2024-03-01 00:00", False, cost=0.85),
-            interval("2024-03-01 00:15", False, cost=-0.2),
-            interval("2024-03-01 00:30", False, cost=0.0),
-            interval("2024-03-05 00:00", True, cost=0.9),
-            interval("2024-03-05 00:15", False, cost=-1.0),
+            interval_row("2024-03-01 00:00", False, cost=0.85),
+            interval_row("2024-03-01 00:15", False, cost=-0.2),
+            interval_row("2024-03-01 00:30", False, cost=0.0),
+            interval_row("2024-03-05 00:00", True, cost=0.9),
+            interval_row("2024-03-05 00:15", False, cost=-1.0),
         ],
         LOAD,
     )

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from tests.transforms.conftest import records, run
-from tests.transforms.plant import COMPANY, load_plant
+from tests.transforms.plant import COMPANY, detection, interval_row, load_plant
 from tests.transforms.rawdb import RawWarehouse, load_id_at, ts
 from transforms.models import MODELS
 from transforms.raw import RAW_TABLES
@@ -37,20 +37,6 @@ def energy(at: str, **extra) -> dict:
         "sampled_at": ts(at),
         "average_a": 10.0,
     } | extra
-
-
-def series_row(at: str, forecast: bool = False, asset: str = "E1", **values) -> dict:
-    """A demand or cost row."""
-    return {
-        "company_id": COMPANY,
-        "asset_id": asset,
-        "sampled_at": ts(at),
-        "forecast": forecast,
-    } | values
-
-
-def detected(asset: str, sensor_type: str, by: str = "probe") -> dict:
-    return {"asset_id": asset, "company_id": COMPANY, "sensor_type": sensor_type, "detected_by": by}
 
 
 def work_order(status: str, intervals: list[dict]) -> dict:
@@ -100,23 +86,26 @@ def first_sync(raw: RawWarehouse) -> None:
     raw.load(
         "energy_demand",
         [
-            series_row("2024-03-01 00:00", demand=10.0),
-            series_row("2024-03-01 00:15", demand=-1.0),
-            series_row("2024-03-01 10:00", asset="E9", demand=5.0),
+            interval_row("2024-03-01 00:00", demand=10.0),
+            interval_row("2024-03-01 00:15", demand=-1.0),
+            interval_row("2024-03-01 10:00", asset="E9", demand=5.0),
         ],
         FIRST,
     )
     raw.load(
         "energy_cost",
-        [series_row("2024-03-01 00:00", cost=1.0), series_row("2024-03-05 00:00", True, cost=1.2)],
+        [
+            interval_row("2024-03-01 00:00", cost=1.0),
+            interval_row("2024-03-05 00:00", True, cost=1.2),
+        ],
         FIRST,
     )
     raw.load(
         "asset_sensor_types",
         [
-            detected("E1", "energy", "asset"),
-            detected("V9", "vibration"),
-            detected("GHOST", "energy"),
+            detection("E1", "energy", "asset"),
+            detection("V9", "vibration"),
+            detection("GHOST", "energy"),
         ],
         FIRST,
     )
@@ -173,8 +162,8 @@ def second_sync(raw: RawWarehouse) -> None:
         SECOND,
     )
     raw.load("energy_samples", [energy(f"2024-03-04 0{h}:00") for h in range(6)], SECOND)
-    raw.load("energy_demand", [series_row("2024-03-04 00:00", demand=11.0)], SECOND)
-    raw.load("energy_cost", [series_row("2024-03-01 00:00", cost=1.5)], SECOND)
+    raw.load("energy_demand", [interval_row("2024-03-04 00:00", demand=11.0)], SECOND)
+    raw.load("energy_cost", [interval_row("2024-03-01 00:00", cost=1.5)], SECOND)
     interval = {
         "startedAt": "2024-03-01T08:00:00.000Z",
         "endedAt": "2024-03-01T10:00:00.000Z",

@@ -1,10 +1,14 @@
 """`python -m bench` (`make bench`): every scenario of issue 7, a table, a JSON file.
 
-    .venv/bin/python -m bench                 # B1-B5 at ~10M samples (< 20 min, 2 cores)
+    .venv/bin/python -m bench                 # B1-B5, and B1-B2 on the published API
     .venv/bin/python -m bench --quick         # the smoke variant: one tiny company, seconds
 
 The simulator runs in its own process without a rate limit; each contender runs in a
-fresh process. Results go to `bench/results/latest.json` (or `--out`).
+fresh process. B1-B4 run against the integration profile (the API plus `/connection`,
+`/companies` and sensor types); then B1 and B2 again against a simulator serving only
+the published API (`--profile public`), where the companies are configured, windows end
+at the local clock and a first sync probes each monitored asset for its sensor type.
+Results go to `bench/results/latest.json` (or `--out`).
 """
 
 import argparse
@@ -18,7 +22,15 @@ from typing import Any
 
 from bench import webhooks_bench
 from bench.report import machine, table, targets
-from bench.scenarios import BenchConfig, backfill, memory, steady_state
+from bench.scenarios import (
+    BenchConfig,
+    backfill,
+    memory,
+    public_backfill,
+    public_now,
+    public_steady_state,
+    steady_state,
+)
 from bench.simproc import SimProcess
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "latest.json"
@@ -51,6 +63,15 @@ def run(config: BenchConfig) -> dict[str, Any]:
         lap("B3")
         results |= steady_state(config, sim, results["B1"])
         lap("B2 and B4")
+    public = replace(config, scale=config.public_scale or config.scale)
+    now = public_now(public)
+    with SimProcess(scale=public.scale, days=public.days, now=now, profile="public") as sim:
+        lap("public simulator start")
+        b1 = public_backfill(public, sim, now)
+        lap("B1 public")
+        b2 = public_steady_state(public, sim, now, b1)
+        lap("B2 public")
+    results["public"] = {"scale": public.scale, "now": now.isoformat(), "B1": b1, "B2": b2}
     results["B5"] = webhooks_bench.run(config.webhook_seconds, config.webhook_concurrency)
     lap("B5")
     results["targets"] = targets(results)
@@ -64,7 +85,8 @@ def _config(args: argparse.Namespace, work_dir: Path) -> BenchConfig:
     config = BenchConfig(work_dir=work_dir)
     if args.quick:
         config = replace(config, **QUICK)
-    overrides = {k: v for k, v in vars(args).items() if k in QUICK and v is not None}
+    options = {*QUICK, "public_scale"}
+    overrides = {k: v for k, v in vars(args).items() if k in options and v is not None}
     return replace(config, **overrides)
 
 
@@ -75,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="B1 runs of (a) and (b)")
     parser.add_argument("--steady-runs", type=int, help="B2 rounds")
     parser.add_argument("--naive-slice", type=int, help="(c) syncs 1/N of the streams")
+    parser.add_argument(
+        "--public-scale", type=int, help="simulator scale of the published-API runs (--scale)"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tractian-bench-") as tmp:

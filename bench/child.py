@@ -5,8 +5,11 @@ peak memory read on its own:
 
 prints one JSON line: `seconds` (the sync alone, not the interpreter's start-up),
 `cpu_s`, `peak_rss_mb`, `rows` (telemetry rows fetched), `samples` (telemetry rows in
-the raw tables afterwards), `requests` and `bytes`. What a contender needs is imported
-before the clock starts.
+the raw tables afterwards), `requests` and `bytes`; a sync also `now` (the clock its
+windows end at) and `probed_assets` (monitored assets whose sensor type a probe found,
+in this sync or an earlier one). `--companies ID,...` configures the companies, as the
+published API (no `/companies`) needs. What a contender needs is imported before the
+clock starts.
 """
 
 import argparse
@@ -23,6 +26,8 @@ from typing import Any
 import duckdb
 
 from sources import raw_schema as rs
+from sources.client import iso
+from sources.sensor_types import PROBED
 
 CONNECTION_NAME = "bench"
 TELEMETRY = [name for name, table in rs.RAW_TABLES.items() if table.telemetry]
@@ -36,10 +41,26 @@ def _connector(args: argparse.Namespace) -> dict[str, Any]:
     from sources.connections import Connection
     from sources.pipeline import sync
 
-    connection = Connection(CONNECTION_NAME, args.base_url, _token())
+    connection = Connection(CONNECTION_NAME, args.base_url, _token(), args.companies)
     report = sync(connection, args.db, start=args.start, show_progress=False)
     rows = sum(report.rows.get(name, 0) for name in TELEMETRY)
-    return {"rows": rows, "requests": report.requests, "bytes": report.bytes}
+    return {
+        "rows": rows,
+        "requests": report.requests,
+        "bytes": report.bytes,
+        "now": iso(report.now),
+        "probed_assets": _probed_assets(args.db),
+    }
+
+
+def _probed_assets(db_path: Path) -> int:
+    """Assets of this connection whose sensor type the connector learned by probing."""
+    table = f"{rs.DATASET}.{rs.ASSET_SENSOR_TYPES.name}"
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        if rs.ASSET_SENSOR_TYPES.name not in rs.present_tables(con):
+            return 0
+        query = f"SELECT count(*) FROM {table} WHERE connection_name = ? AND detected_by = ?"
+        return con.execute(query, [CONNECTION_NAME, PROBED]).fetchall()[0][0]
 
 
 def _client(args: argparse.Namespace) -> Any:
@@ -56,8 +77,10 @@ def _floor(args: argparse.Namespace) -> dict[str, Any]:
     from bench.floor import sync_floor
 
     client = _client(args)
-    rows = sync_floor(client, CONNECTION_NAME, args.db, start=args.start)
-    return {"rows": rows, **_client_stats(client)}
+    figures = sync_floor(
+        client, CONNECTION_NAME, args.db, start=args.start, company_ids=args.companies
+    )
+    return figures | _client_stats(client)
 
 
 def _naive(args: argparse.Namespace) -> dict[str, Any]:
@@ -96,6 +119,10 @@ def telemetry_samples(db_path: Path) -> int:
         )
 
 
+def _ids(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -108,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--start", type=datetime.fromisoformat, default=None)
     parser.add_argument("--slice-every", type=int, default=20)
+    parser.add_argument("--companies", type=_ids, default=(), help="company ids, comma-separated")
     parser.add_argument("--full", action="store_true")
     args = parser.parse_args(argv)
     args.db.parent.mkdir(parents=True, exist_ok=True)

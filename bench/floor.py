@@ -4,8 +4,10 @@ possible, without dlt.
 The same client, windows and concurrency as the connector; each body goes from `orjson`
 to an Arrow table, batches of about 100k rows go to DuckDB in one statement each: an
 INSERT into a table this connection has no rows in yet, a MERGE on the key otherwise.
-Committed window ends live in a small state table. No retries beyond the client's, no
-partial-failure bookkeeping: it shows what moving the bytes costs, nothing more.
+Committed window ends live in a small state table, and what probes found (on the
+published API, whose assets carry no sensor type) in another: a later sync probes no
+more than the connector does. No retries beyond the client's, no partial-failure
+bookkeeping: it shows what moving the bytes costs, nothing more.
 """
 
 from collections.abc import Iterable, Iterator
@@ -14,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 
-from bench.columns import Stream, api_now, fetch_all, flatten, streams, window
+from bench.columns import Stream, fetch_all, flatten, fleet, window
 from sources import raw_schema as rs
+from sources import settings
 from sources.client import TractianClient, iso
 from sources.telemetry import Window
 
@@ -25,6 +29,7 @@ from sources.telemetry import Window
 # batches, which leave a partial row group for the next insert to reopen (measured).
 BATCH_ROWS = 122_880
 STATE = f"{rs.DATASET}.floor_state"
+MEMORY = f"{rs.DATASET}.floor_sensor_types"  # the probe memory, as the connector keeps it
 
 
 def to_arrow(stream: Stream, body: dict[str, Any]) -> pa.Table:
@@ -96,29 +101,54 @@ def _write(con: duckdb.DuckDBPyConnection, name: str, batch: pa.Table, merge: bo
     con.unregister("batch")
 
 
+def _memory(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The probe memory (`sensor_types`) the previous syncs left, asset id -> entry."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {MEMORY} (asset_id TEXT PRIMARY KEY, entry TEXT)")
+    return {k: orjson.loads(v) for k, v in con.execute(f"SELECT * FROM {MEMORY}").fetchall()}
+
+
+def _save_memory(con: duckdb.DuckDBPyConnection, memory: dict[str, Any]) -> None:
+    entries = pa.table(
+        {"asset_id": list(memory), "entry": [orjson.dumps(v).decode() for v in memory.values()]}
+    )
+    con.register("entries", entries)
+    con.execute(f"INSERT OR REPLACE INTO {MEMORY} SELECT * FROM entries")
+    con.unregister("entries")
+
+
 def sync_floor(
     client: TractianClient,
     connection_name: str,
     db_path: Path,
     *,
     start: datetime | None = None,
-    concurrency: int = 8,
-) -> int:
-    """One sync of the connection's telemetry into `db_path`; the rows written."""
-    now = api_now(client)
-    found = streams(client, connection_name)
+    company_ids: tuple[str, ...] = (),
+    concurrency: int = settings.TELEMETRY_CONCURRENCY,
+) -> dict[str, Any]:
+    """One sync of the connection's telemetry into `db_path`: the rows written, the
+    sync's clock, and what learning the sensor types cost (`probes_sent`)."""
     with duckdb.connect(str(db_path)) as con:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {rs.DATASET}")
         con.execute(f"CREATE TABLE IF NOT EXISTS {STATE} (path TEXT PRIMARY KEY, window_end TEXT)")
         state = dict(con.execute(f"SELECT path, window_end FROM {STATE}").fetchall())
-        merge = {table.name: _has_rows(con, table.name) for table in {s.table for s in found}}
+        memory = _memory(con)
+        found = fleet(client, connection_name, memory, company_ids)
+        now = found.now
+        merge = {t.name: _has_rows(con, t.name) for t in {s.table for s in found.streams}}
         sync_window = window(now, start)
-        tasks = [(s, w) for s in found for w in sync_window.windows(state.get(s.path))]
+        tasks = [(s, w) for s in found.streams for w in sync_window.windows(state.get(s.path))]
         rows = 0
         for name, batch in _batches(_fetched(client, tasks, concurrency)):
             _write(con, name, batch, merge[name])
             rows += batch.num_rows
-        ends = pa.table({"path": [s.path for s in found], "window_end": [iso(now)] * len(found)})
+        paths = [s.path for s in found.streams]
+        ends = pa.table({"path": paths, "window_end": [iso(now)] * len(paths)})
         con.register("ends", ends)  # one statement: executemany costs ~5 ms a row
         con.execute(f"INSERT OR REPLACE INTO {STATE} SELECT * FROM ends")
-    return rows
+        _save_memory(con, memory)
+    return {
+        "rows": rows,
+        "now": iso(now),
+        "probes_sent": found.probe_requests,
+        "probed_assets": found.probed_assets,
+    }

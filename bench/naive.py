@@ -11,7 +11,7 @@ from typing import Any
 
 import dlt
 
-from bench.columns import Stream, api_now, fetch_all, flatten, streams, window
+from bench.columns import Stream, fetch_all, flatten, fleet, window
 from sources import raw_schema as rs
 from sources.client import TractianClient, iso
 from sources.telemetry import SyncWindow
@@ -49,8 +49,9 @@ def sync_naive(
     concurrency: int = 8,
 ) -> None:
     """A 14-day backfill of every `slice_every`-th stream."""
-    sync_window = window(api_now(client), None)
-    chosen = streams(client, connection_name)[::slice_every]
+    found = fleet(client, connection_name, {})
+    sync_window = window(found.now, None)
+    chosen = found.streams[::slice_every]
     pipeline = dlt.pipeline(
         pipeline_name="naive_peer",
         destination=dlt.destinations.duckdb(str(db_path)),

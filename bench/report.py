@@ -59,6 +59,20 @@ def targets(results: dict[str, Any]) -> dict[str, bool]:
         "B3 growth <= 20 %": b3["growth"] <= 0.20,
         "B4 incremental <= 10 % of full": b4["incremental_over_full"] <= 0.10,
         "B5 zero lost": results["B5"]["lost"] == 0,
+    } | _public_targets(results["public"])
+
+
+def _public_targets(public: dict[str, Any]) -> dict[str, bool]:
+    b1, b2 = public["B1"], public["B2"]
+    return {
+        "B1 public a/b >= 0.6": b1["a_over_b"] >= 0.6,
+        "B1 public probes == expected": all(
+            run["probe_requests"] == b1["probes_expected"] for run in b1["a"] + b1["b"]
+        ),
+        "B2 public requests == windows, no probe": all(
+            run["telemetry_requests"] == b2["windows_needed"] for run in b2["a"] + b2["b"]
+        ),
+        "B2 public a/b wall <= 1.5": b2["a_over_b"] <= 1.5,
     }
 
 
@@ -123,6 +137,83 @@ def _b2_rows(b2: dict[str, Any], met: dict[str, bool]) -> list[Row]:
     ]
 
 
+def _public_rows(public: dict[str, Any], met: dict[str, bool]) -> list[Row]:
+    b1, b2 = public["B1"], public["B2"]
+    a1, b1b = b1["a"][-1], b1["b"][-1]
+    a2, b2b = b2["a"][-1], b2["b"][-1]
+    assets = b1["monitored_assets"]
+    vibration, energy = assets.get("vibration", 0), assets.get("energy", 0)
+    expected = _n(b1["probes_expected"])
+
+    def requests(run: dict[str, Any], windows: int) -> str:
+        return f"{_n(run['telemetry_requests'])} ({_n(windows)})"
+
+    return [
+        (
+            f"B1 backfill, published API, {_n(a1['samples'])} samples",
+            f"samples/s (median of {len(b1['a'])})",
+            _n(b1["rate"]["a"]),
+            _n(b1["rate"]["b"]),
+            "",
+            f"a/b {b1['a_over_b']:.2f}",
+            ">= 0.6",
+            _met(met["B1 public a/b >= 0.6"]),
+        ),
+        (
+            "",
+            f"probe requests, first sync ({_n(vibration)} vibration x 1 + {_n(energy)} energy"
+            " x 2 expected)",
+            f"{_n(a1['probe_requests'])} ({expected})",
+            f"{_n(b1b['probe_requests'])} ({expected})",
+            "",
+            f"+{a1['probe_requests'] / b1['windows_needed']:.0%} of windows",
+            "equal",
+            _met(met["B1 public probes == expected"]),
+        ),
+        (
+            "",
+            "telemetry requests (windows needed)",
+            requests(a1, b1["windows_needed"]),
+            requests(b1b, b1["windows_needed"]),
+            "",
+            "",
+            "",
+            "",
+        ),
+        ("", "simulator CPU, % of wall", *(_server_share(b1[k]) for k in "ab"), "", "", "", ""),
+        (
+            "B2 steady state, published API, 15 min",
+            f"wall s (median of {len(b2['a'])})",
+            _n(b2["wall_s"]["a"], 1),
+            _n(b2["wall_s"]["b"], 1),
+            "",
+            f"a/b {b2['a_over_b']:.2f}",
+            "<= 1.5",
+            _met(met["B2 public a/b wall <= 1.5"]),
+        ),
+        (
+            "",
+            "telemetry requests (windows needed); probes",
+            f"{requests(a2, b2['windows_needed'])}; {_n(a2['probe_requests'])}",
+            f"{requests(b2b, b2['windows_needed'])}; {_n(b2b['probe_requests'])}",
+            "",
+            "",
+            "equal; 0",
+            _met(met["B2 public requests == windows, no probe"]),
+        ),
+        (
+            "",
+            "all requests, MB received",
+            f"{_n(a2['requests'])}, {a2['bytes'] / 1e6:.0f}",
+            f"{_n(b2b['requests'])}, {b2b['bytes'] / 1e6:.0f}",
+            "",
+            "",
+            "",
+            "",
+        ),
+    ]
+
+
 def _other_rows(results: dict[str, Any], met: dict[str, bool]) -> list[Row]:
     b3, b4, b5 = results["B3"], results["B4"], results["B5"]
     peak_ok = met["B3 peak <= 600 MB"] and met["B3 growth <= 20 %"]
@@ -133,7 +224,7 @@ def _other_rows(results: dict[str, Any], met: dict[str, bool]) -> list[Row]:
             f"{b3['quarter_peak_rss_mb']:.0f} -> {b3['full_peak_rss_mb']:.0f}",
             "",
             "",
-            f"+{b3['growth']:.0%}",
+            f"{b3['growth']:+.0%}",
             "<= 600 MB, <= +20 %",
             _met(peak_ok),
         ),
@@ -174,5 +265,6 @@ def table(results: dict[str, Any]) -> str:
     met = targets(results)
     rows = [HEADER, ("---",) * len(HEADER)]  # type: ignore[list-item]
     rows += _b1_rows(results["B1"], met) + _b2_rows(results["B2"], met)
+    rows += _public_rows(results["public"], met)
     rows += _other_rows(results, met)
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)

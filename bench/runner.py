@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.simproc import SimProcess
+from sources.simulator.server_routes import API_ROUTES
 
-TELEMETRY_ROUTES = ("vibration", "rotation", "energy", "consumption")
+# The simulator's route kinds under /assets/{id}: every telemetry request, probes included.
+TELEMETRY_ROUTES = tuple(kind for kind, path, _ in API_ROUTES if path.startswith("/assets/"))
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -24,6 +26,7 @@ def run_child(
     start: datetime | None = None,
     slice_every: int | None = None,
     full: bool = False,
+    companies: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Run `contender` in a fresh process; its JSON figures plus the simulator's."""
     command = [sys.executable, "-m", "bench.child", contender, "--db", str(db_path)]
@@ -39,6 +42,8 @@ def run_child(
         command += ["--slice-every", str(slice_every)]
     if full:
         command.append("--full")
+    if companies:
+        command += ["--companies", ",".join(companies)]
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"bench.child {contender} failed:\n{done.stderr[-3000:]}")

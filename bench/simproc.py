@@ -3,6 +3,8 @@
 Started through the CLI (`tractian-elt simulator --port 0 --rate-limit 0 ...`); the
 banner it prints gives the base URL and the tokens. The clock is frozen, so every
 contender of a round reads the same data; `advance` moves it for steady-state syncs.
+`profile="public"` serves only Tractian's published API (no `/connection`, so no API
+clock: the caller must start it at a `now` the contenders' local clocks are not behind).
 """
 
 import json
@@ -22,7 +24,10 @@ _TOKEN = re.compile(r"^token (\w+) \(.*\): (\S+)$")
 class SimProcess:
     """`with SimProcess(scale=7, days=14, now=...) as sim:` serves until the block ends."""
 
-    def __init__(self, *, scale: int, days: int, now: datetime, seed: int = 7) -> None:
+    def __init__(
+        self, *, scale: int, days: int, now: datetime, seed: int = 7, profile: str = "integration"
+    ) -> None:
+        self.profile = profile
         self.command = [
             sys.executable,
             "-m",
@@ -34,6 +39,7 @@ class SimProcess:
             f"--scale={scale}",
             f"--days={days}",
             f"--now={now.isoformat()}",
+            f"--profile={profile}",
         ]
         self.base_url = ""
         self.tokens: dict[str, str] = {}
@@ -84,6 +90,10 @@ class SimProcess:
 
     def advance(self, seconds: float) -> None:
         self._control("POST", "/_sim/clock", {"advanceSeconds": seconds})
+
+    def now(self) -> str:
+        """The simulated clock, ISO."""
+        return self._control("GET", "/_sim/state")["now"]
 
     def stats(self) -> dict[str, Any]:
         """API requests served since the last reset: `requests`, `by_route`, `by_status`."""

@@ -260,7 +260,7 @@ class _Context:
         )
 
     def _streams(self, table: rs.RawTable) -> list[Stream]:
-        sensor_type, series = _TELEMETRY_SERIES[table.name]
+        sensor_type, series = TELEMETRY_SERIES[table.name]
         components: list[SensorType] = self.catalog.components(sensor_type, self._sensor_memory())
         return [
             Stream(
@@ -277,8 +277,9 @@ def _interval(table: rs.RawTable, suffix: str) -> tuple[str, list[Any]]:
     return ("energy", [(suffix, convert.interval_table, {"table": table.name})])
 
 
-# table -> (sensor type, [(path suffix under /assets/{id}, converter, converter kwargs)])
-_TELEMETRY_SERIES: dict[
+# table -> (sensor type, [(path suffix under /assets/{id}, converter, converter kwargs)]):
+# every telemetry path the connector reads (bench/ reads the same ones).
+TELEMETRY_SERIES: dict[
     str, tuple[str, list[tuple[str, Callable[..., pa.Table], dict[str, str]]]]
 ] = {
     rs.VIBRATION_SAMPLES.name: ("vibration", [("vibration", convert.vibration_table, {})]),

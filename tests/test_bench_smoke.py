@@ -1,15 +1,16 @@
 """The benchmark harness end to end at a tiny scale, so that `make bench` cannot rot.
 
-`python -m bench --quick` syncs one small company with a day of history; its results
+`python -m bench --quick` syncs one small company with a day of history, against the
+integration profile and against the published API (`--profile public`); its results
 file must hold every scenario, with figures that agree with what the simulator serves
-(its model, not the harness, gives the expected samples and windows). Speed is not
-asserted here: that is the harness's own job.
+(its model, not the harness, gives the expected samples, windows and probes). Speed is
+not asserted here: that is the harness's own job.
 """
 
 import json
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,12 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 STEADY = timedelta(minutes=15)
+BACKFILL = timedelta(days=14)
+# per monitored asset: vibration + rotation; five energy quantities, consumption, demand, cost
+STREAMS = {"vibration": 2, "energy": 8}
+# the published API's probes per monitored asset: vibration answers the first; an energy
+# meter the second (active power), after vibration's 204
+PROBES = {"vibration": 1, "energy": 2}
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +46,23 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| B1 backfill" in done.stdout
+    assert "| B1 backfill, published API" in done.stdout
     return json.loads(out.read_text())
+
+
+def _world(now: datetime) -> World:
+    return World(SimConfig(seed=7, days=QUICK["days"], scale=QUICK["scale"]), to_ms(now))
 
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return World(SimConfig(seed=7, days=QUICK["days"], scale=QUICK["scale"]), to_ms(NOW))
+    return _world(NOW)
+
+
+@pytest.fixture(scope="module")
+def public_world(results) -> World:
+    """The published-API simulator's model: it started at the clock the results name."""
+    return _world(datetime.fromisoformat(results["public"]["now"]))
 
 
 def quick_components(world: World) -> list:
@@ -52,24 +70,45 @@ def quick_components(world: World) -> list:
     return world.components(token.company_ids)
 
 
-def samples_as_of(world: World, as_of: timedelta) -> int:
-    """Telemetry rows a perfect 14-day backfill holds at NOW + `as_of`."""
+def samples(world: World, start: datetime, as_of: datetime) -> int:
+    """Telemetry rows a perfect sync from `start` holds as of `as_of`."""
     components = quick_components(world)
-    start, end = to_ms(NOW - timedelta(days=14)), to_ms(NOW + as_of)
-    tables = vibration_tables(world, components, start, end)
-    tables |= energy_tables(world, components, start, end)
+    start_ms, as_of_ms = to_ms(start), to_ms(as_of)
+    tables = vibration_tables(world, components, start_ms, as_of_ms)
+    tables |= energy_tables(world, components, start_ms, as_of_ms)
+    assert set(tables) == {
+        "vibration_samples",
+        "rpm_samples",
+        "energy_samples",
+        "energy_consumption",
+        "energy_demand",
+        "energy_cost",
+    }
     return sum(table.num_rows for table in tables.values())
 
 
+def samples_as_of(world: World, as_of: timedelta) -> int:
+    """Telemetry rows a perfect 14-day backfill holds at NOW + `as_of`."""
+    return samples(world, NOW - BACKFILL, NOW + as_of)
+
+
+def per_component(world: World, cost: dict[str, int]) -> int:
+    return sum(cost[c.sensor_type] for c in quick_components(world))
+
+
 def streams(world: World) -> int:
-    """vibration + rotation per vibration component; four quantities + consumption per energy."""
-    per_type = {"vibration": 2, "energy": 5}
-    return sum(per_type[c.sensor_type] for c in quick_components(world))
+    return per_component(world, STREAMS)
+
+
+def sync_start(run: dict) -> datetime:
+    """Where a first sync on the published API began: 14 days before its local clock."""
+    return datetime.fromisoformat(run["now"].replace("Z", "+00:00")) - BACKFILL
 
 
 def test_every_scenario_and_target_is_reported(results):
-    assert {"B1", "B2", "B3", "B4", "B5", "machine", "config"} <= results.keys()
-    assert len(results["targets"]) == 8
+    assert {"B1", "B2", "B3", "B4", "B5", "public", "machine", "config"} <= results.keys()
+    assert {"B1", "B2", "now"} <= results["public"].keys()
+    assert len(results["targets"]) == 12
     assert results["machine"]["cpus"] >= 1
 
 
@@ -77,6 +116,7 @@ def test_backfill_contenders_load_exactly_what_the_simulator_serves(results, wor
     b1 = results["B1"]
     expected = samples_as_of(world, timedelta(0))
     assert expected > 1_000
+    assert b1["windows_needed"] == 2 * streams(world)
     for run in b1["a"] + b1["b"]:
         assert run["samples"] == expected
         assert run["telemetry_requests"] == 2 * streams(world)  # 14 days: two 7-day windows
@@ -93,6 +133,39 @@ def test_steady_state_reads_one_window_per_stream_and_catches_up(results, world)
     for run in b2["a"] + b2["b"]:
         assert run["telemetry_requests"] == streams(world)
         assert run["samples"] == expected
+    assert b2["a_over_b"] > 0
+
+
+def test_public_backfill_probes_each_monitored_asset_once_and_loads_everything(
+    results, public_world
+):
+    public = results["public"]
+    b1, now = public["B1"], datetime.fromisoformat(public["now"])
+    probes = per_component(public_world, PROBES)
+    assert {c.sensor_type for c in quick_components(public_world)} == set(PROBES)
+    assert b1["probes_expected"] == probes
+    assert b1["windows_needed"] == 2 * streams(public_world)
+    for run in b1["a"] + b1["b"]:
+        assert sync_start(run) + BACKFILL >= now  # the local clock is not behind the API's
+        assert run["samples"] == samples(public_world, sync_start(run), now) > 1_000
+        assert run["telemetry_requests"] == 2 * streams(public_world) + probes
+        assert run["probe_requests"] == probes
+        assert run["probed_assets"] == len(quick_components(public_world))
+    assert all(run["probes_sent"] == probes for run in b1["b"])  # the floor's own count
+    assert b1["a_over_b"] > 0
+
+
+def test_public_steady_state_sends_no_probe_and_catches_up(results, public_world):
+    public = results["public"]
+    b1, b2 = public["B1"], public["B2"]
+    as_of = datetime.fromisoformat(public["now"]) + STEADY
+    assert b2["sim_now"] == [as_of.isoformat().replace("+00:00", ".000Z")]
+    for key in "ab":
+        run, first = b2[key][-1], b1[key][-1]
+        assert run["telemetry_requests"] == streams(public_world)
+        assert run["probe_requests"] == 0
+        assert run["samples"] == samples(public_world, sync_start(first), as_of)
+    assert b2["b"][-1]["probes_sent"] == 0
     assert b2["a_over_b"] > 0
 
 

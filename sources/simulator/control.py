@@ -166,6 +166,9 @@ class Simulator:
             raise ValueError(f"fault {name!r}: no token named {params['token']!r}")
         if params["route"] is not None and params["route"] not in ROUTE_KINDS:
             raise ValueError(f"fault {name!r}: unknown route {params['route']!r}")
+        known = {c["id"] for c in self.world.companies}
+        if params["company"] is not None and params["company"] not in known:
+            raise ValueError(f"fault {name!r}: unknown company {params['company']!r}")
         return params
 
     def set_fault(self, name: str, **params: Any) -> dict[str, Any]:

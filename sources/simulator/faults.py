@@ -8,6 +8,9 @@ A fault is activated with a name and parameters (`server_errors:count=3`, or
 Parameters every fault takes:
 - `token`: the token name (`jaguar`, `tobias`, `apex` or `all`) it applies to; all if unset.
 - `route`: the route kind it applies to (e.g. `vibration`, `assets`); all if unset.
+- `company`: the company id it applies to (the company in the path, the `x-company-id`
+  header, or the asset's company); every request if unset, only requests about a
+  company if set.
 Request-selecting faults (`server_errors`, `resets`, `slow`, `truncated`, `rate_limited`)
 also take `after` (matching requests let through first, default 0), `count` (requests
 affected at most; default 3 for server_errors and 1 for the others, unlimited when only
@@ -85,7 +88,7 @@ def _text(value: Any) -> str:
     return value
 
 
-_COMMON = {"token": (_text, None), "route": (_text, None)}
+_COMMON = {"token": (_text, None), "route": (_text, None), "company": (_text, None)}
 _SELECTING = {"after": (_int_at_least(0), 0), "count": (_int_at_least(1), None)}
 _SELECTING_RATE = {**_SELECTING, "rate": (_fraction, 1.0)}
 
@@ -161,11 +164,16 @@ class Fault:
     affected: int = 0
     draws: int = field(default=0, repr=False)
 
-    def matches(self, token_name: str | None, route: str | None) -> bool:
-        """Whether it applies to this token and route (route None: to any route)."""
+    def matches(
+        self, token_name: str | None, route: str | None, company: str | None = None
+    ) -> bool:
+        """Whether it applies to this token, route (None: any) and company."""
         wanted_token, wanted_route = self.params["token"], self.params["route"]
-        return (wanted_token is None or wanted_token == token_name) and (
-            wanted_route is None or route is None or wanted_route == route
+        wanted_company = self.params.get("company")
+        return (
+            (wanted_token is None or wanted_token == token_name)
+            and (wanted_route is None or route is None or wanted_route == route)
+            and (wanted_company is None or wanted_company == company)
         )
 
     def select(self) -> bool:
@@ -209,15 +217,21 @@ class FaultBoard:
         """Deactivate every fault, or every activation of `name`."""
         self._faults = {k: f for k, f in self._faults.items() if name is not None and k[0] != name}
 
-    def matching(self, name: str, token_name: str | None, route: str | None) -> list[Fault]:
+    def matching(
+        self, name: str, token_name: str | None, route: str | None, company: str | None = None
+    ) -> list[Fault]:
         return [
-            f for (n, _), f in self._faults.items() if n == name and f.matches(token_name, route)
+            f
+            for (n, _), f in self._faults.items()
+            if n == name and f.matches(token_name, route, company)
         ]
 
-    def pick(self, name: str, token_name: str | None, route: str | None) -> Fault | None:
+    def pick(
+        self, name: str, token_name: str | None, route: str | None, company: str | None = None
+    ) -> Fault | None:
         """The first activation of `name` that selects this request (all matching ones count it)."""
         chosen = None
-        for fault in self.matching(name, token_name, route):
+        for fault in self.matching(name, token_name, route, company):
             if fault.select() and chosen is None:
                 chosen = fault
         return chosen

@@ -176,12 +176,24 @@ def _check_rate_limit(state: ServerState, token: Token) -> None:
         raise _too_many_requests(retry_after)
 
 
-def _check_failing_answers(state: ServerState, token: Token, route: str) -> None:
+def _request_company(request: web.Request, state: ServerState) -> str | None:
+    """The company a request is about: in its path, its `x-company-id`, or its asset's."""
+    info = request.match_info
+    if "company_id" in info:
+        return info["company_id"]
+    if "asset_id" in info:
+        return state.asset_companies.get(info["asset_id"])
+    return request.headers.get("x-company-id")
+
+
+def _check_failing_answers(
+    state: ServerState, token: Token, route: str, company: str | None
+) -> None:
     """The `rate_limited` and `server_errors` faults."""
-    limited = state.faults.pick("rate_limited", token.name, route)
+    limited = state.faults.pick("rate_limited", token.name, route, company)
     if limited is not None:
         raise _too_many_requests(limited.params["retry_after"], limited.params["http_date"])
-    fault = state.faults.pick("server_errors", token.name, route)
+    fault = state.faults.pick("server_errors", token.name, route, company)
     if fault is not None:
         statuses = fault.params["statuses"]
         status = statuses[int(fault.draw() * len(statuses))]
@@ -213,17 +225,18 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         return await handler(request)
     _check_reauthorization(state, token, route)
     _check_rate_limit(state, token)
-    _check_failing_answers(state, token, route)
-    if state.faults.pick("resets", token.name, route):
+    company = _request_company(request, state)
+    _check_failing_answers(state, token, route, company)
+    if state.faults.pick("resets", token.name, route, company):
         request[WAS_RESET] = True
         request.transport.abort()
         return web.Response(status=204)
-    slow = state.faults.pick("slow", token.name, route)
+    slow = state.faults.pick("slow", token.name, route, company)
     if slow:
         await asyncio.sleep(slow.params["seconds"])
     response = await handler(request)
     if isinstance(response, web.Response) and response.status == 200 and response.body:
-        cut = state.faults.pick("truncated", token.name, route)
+        cut = state.faults.pick("truncated", token.name, route, company)
         if cut:
             return await _truncate(
                 request, response, cut.params["fraction"], cut.params["full_length"]

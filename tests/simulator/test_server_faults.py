@@ -100,6 +100,34 @@ def test_a_fault_limited_to_a_route_spares_the_others(sim):
     assert vibration.status_code >= 500
 
 
+def test_a_fault_limited_to_a_company_spares_the_others(sim):
+    jaguar_asset = components("vibration", "Jaguar")[0]["id"]
+    apex_asset = components("vibration", "Apex")[0]["id"]
+    sim.set_fault("server_errors", company=JAGUAR, rate=1.0)
+
+    answers = {
+        "jaguar locations": get(sim, f"/companies/{JAGUAR}/locations"),
+        "jaguar vibration": get(
+            sim, f"/assets/{jaguar_asset}/vibration", params=window(SIM_NOW, days=1)
+        ),
+        "apex locations": get(sim, f"/companies/{APEX}/locations"),
+        "apex vibration": get(
+            sim, f"/assets/{apex_asset}/vibration", params=window(SIM_NOW, days=1)
+        ),
+        "companies": get(sim, "/companies"),  # about no company: spared
+    }
+
+    assert {k: r.status_code >= 500 for k, r in answers.items()} == {
+        "jaguar locations": True,
+        "jaguar vibration": True,
+        "apex locations": False,
+        "apex vibration": False,
+        "companies": False,
+    }
+    with pytest.raises(ValueError, match="unknown company"):
+        sim.set_fault("server_errors", company="nope")
+
+
 def test_resets_abort_the_connection_without_an_answer(sim):
     sim.set_fault("resets", count=1)
 

@@ -2,7 +2,10 @@
 
 Every resource of the source needs the company list, and telemetry needs the
 components; fetching them once here keeps a sync's requests to what its windows need.
-A company the token may not read is a failure of that company, not of the sync.
+A tree that cannot be read (the token may not read the company, or the API kept failing
+after the client's retries) is a failure of that company's tree, recorded once, not of
+the sync: its snapshot is skipped (nothing is marked missing) and its components' streams
+wait, their state unchanged, for the next sync.
 """
 
 import threading
@@ -12,7 +15,7 @@ from typing import Any
 
 from sources import settings
 from sources.client import TractianClient
-from sources.errors import Forbidden, NotFound
+from sources.errors import AuthError, TractianError
 from sources.sensor_types import SensorType, sensor_types
 
 Record = dict[str, Any]
@@ -25,7 +28,7 @@ class Catalog:
     failures: list[str]
     now: datetime
     concurrency: int = settings.TELEMETRY_CONCURRENCY
-    _trees: dict[tuple[str, str], list[Record]] = field(default_factory=dict)
+    _trees: dict[tuple[str, str], list[Record] | None] = field(default_factory=dict)
     _types: list[SensorType] | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
@@ -36,9 +39,11 @@ class Catalog:
             if key not in self._trees:
                 try:
                     self._trees[key] = self.client.paginate(f"/companies/{company_id}/{kind}")
-                except (Forbidden, NotFound) as exc:
-                    self.failures.append(f"company {company_id} {kind}: {exc}")
-                    return None
+                except AuthError:
+                    raise
+                except TractianError as exc:
+                    self.failures.append(f"{kind} of company {company_id}: {exc}")
+                    self._trees[key] = None
             return self._trees[key]
 
     def sensor_types(self, memory: dict[str, Any]) -> list[SensorType]:

@@ -37,14 +37,23 @@ os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
 
 
 class SyncFailed(Exception):
-    """Some resources or companies failed; what loaded is kept. Exit code 1."""
+    """Some resources or companies failed; what loaded is kept. Exit code 1.
+
+    Its message is the one summary a person reads (CLI, Dagster, alerts): what loaded,
+    what failed and why, and what to do.
+    """
 
     def __init__(self, report: "SyncReport") -> None:
-        lines = "\n  ".join(report.failures[:20])
-        more = f"\n  ... and {len(report.failures) - 20} more" if len(report.failures) > 20 else ""
+        failures = report.failures
+        lines = "\n    ".join(failures[:20])
+        more = f"\n    ... and {len(failures) - 20} more" if len(failures) > 20 else ""
+        loaded = ", ".join(f"{t} {n:,}" for t, n in report.rows.items() if n) or "nothing new"
         super().__init__(
-            f"connection {report.connection!r}: {len(report.failures)} failure(s); "
-            f"everything else was loaded:\n  {lines}{more}"
+            f"connection {report.connection!r}: {len(failures)} part(s) failed; the rest "
+            f"loaded and is committed.\n  loaded: {loaded}\n  failed:\n    {lines}{more}\n"
+            "  what to do: nothing is lost; each failed part kept its last committed state "
+            "and the next sync re-reads it from there. If the same parts keep failing, the "
+            "causes above say which endpoint, company or stream to raise with Tractian."
         )
         self.report = report
 

@@ -28,11 +28,11 @@ from sources import raw_schema as rs
 from sources.catalog import Catalog
 from sources.client import TractianClient, iso
 from sources.connections import Connection
-from sources.errors import Forbidden, NotFound
+from sources.errors import AuthError, NotFound, TractianError
 from sources.progress import Progress
 from sources.sensor_types import SensorType
 from sources.telemetry import Stream, SyncWindow, fetch_streams
-from sources.telemetry_loads import KnownSamples
+from sources.telemetry_loads import KnownSamples, known_samples
 
 Record = dict[str, Any]
 FINAL_INSIGHT_STATUS = "checked"
@@ -146,11 +146,15 @@ class _Context:
     def _per_company(
         self, table: rs.RawTable, fetch: Callable[[str], list[Record]]
     ) -> Iterator[pa.Table]:
+        """One company at a time: a company whose records cannot be read (after the client's
+        retries) is a failure of that company; its state is not advanced, the rest load."""
         progress = self.run.tracker(table.name)
         for company in self.catalog.companies:
             try:
                 records = fetch(company["id"])
-            except (Forbidden, NotFound) as exc:
+            except AuthError:
+                raise
+            except TractianError as exc:
                 self.run.failures.append(f"{table.name} of company {company['id']}: {exc}")
                 continue
             progress.add_rows(len(records))
@@ -250,13 +254,10 @@ class _Context:
     def _known(
         self, table: rs.RawTable, streams: list[Stream], state: dict[str, str]
     ) -> KnownSamples:
-        """What the warehouse holds of the range these streams are about to read."""
         if self.warehouse is None:
             return KnownSamples(table)
-        begins = [self.window.begin(state.get(s.key)) for s in streams]
-        since = min(begins, default=self.window.now)
-        return KnownSamples.load(
-            self.warehouse, self.connection.name, table, since, self.window.now
+        return known_samples(
+            self.warehouse, self.connection.name, table, streams, state, self.window
         )
 
     def _streams(self, table: rs.RawTable) -> list[Stream]:
@@ -265,6 +266,7 @@ class _Context:
         return [
             Stream(
                 key=f"{c.asset_id}/{suffix}",
+                asset_id=c.asset_id,
                 path=f"/assets/{c.asset_id}/{suffix}",
                 to_table=partial(to_table, self.connection.name, c.asset_id, c.company_id, **kw),
             )

@@ -8,6 +8,7 @@ import pytest
 
 from orchestration.partitions import telemetry_key
 from orchestration.resources import TransformResource
+from sources import raw_schema as rs
 from sources.webhooks.signing import verify
 from tests.conftest import SIM_NOW
 from tests.orchestration.conftest import CONNECTION, TOKEN, make_stack
@@ -137,3 +138,24 @@ def test_given_queued_alert_when_delivery_sensor_ticks_then_endpoint_gets_one_si
     payload = json.loads(request.body)
     assert payload["type"] == SYNC_FAILED_ALERT
     assert payload["data"]["reason"] == "invalid_token"
+
+
+def test_given_one_endpoint_failing_for_good_when_catalog_runs_then_the_rest_materializes(stack):
+    cursor = stack.tick("run_failure_alerts").cursor
+    stack.sim.set_fault("server_errors", route="events", rate=1.0, count=10**6)
+
+    result = stack.run("catalog_sync", CONNECTION, raise_on_error=False)
+    stack.tick("run_failure_alerts", cursor)
+
+    assert not result.success
+    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
+    assert {"assets", "locations", "work_orders", "insights"} <= materialized
+    with duckdb.connect(str(stack.db_path), read_only=True) as conn:
+        present = rs.present_tables(conn)
+    assert "assets" in present
+    assert "events" not in present  # the failed endpoint's rows wait for the next sync
+    [(kind, data)] = stack.alerts()
+    assert (kind, data["connection"]) == (SYNC_FAILED_ALERT, CONNECTION)
+    assert data["reason"] == "transient"
+    assert "events of company" in data["message"]
+    assert "what to do" in data["message"]

@@ -1,0 +1,118 @@
+"""One endpoint, company or stream that keeps failing never sinks a sync: everything else
+loads equal to ground truth, the sync says what failed, and the next healthy sync fills
+the gap from the failed part's old state."""
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from sources import raw_schema as rs
+from sources.pipeline import SyncFailed, sync
+from sources.simulator import SimConfig, Simulator
+from tests.sources.conftest import (
+    PROFILES,
+    assert_matches_truth,
+    connection_for,
+    fast_client,
+    published_clock,
+    raw_rows,
+    token_companies,
+    utc,
+)
+
+NOW = utc(2026, 11, 20, 12, 0)
+START = NOW - timedelta(days=2)
+TELEMETRY = {t.name for t in rs.RAW_TABLES.values() if t.telemetry}
+PERSISTENT = {"rate": 1.0, "count": 10**6}
+
+# route kind failing -> the raw tables it feeds (an asset list that cannot be read hides
+# the components, so their sensor types and telemetry wait too)
+FEEDS = {
+    "locations": {"locations"},
+    "assets": {"assets", "asset_sensor_types", *TELEMETRY},
+    "workorders": {"work_orders"},
+    "workorder_priorities": {"work_order_priorities"},
+    "workorder_categories": {"work_order_categories"},
+    "events": {"events"},
+    "insights": {"insights"},
+    "insight": {"insights"},
+    "rotation": {"rpm_samples"},
+    "demand": {"energy_demand"},
+}
+
+
+@pytest.fixture(params=PROFILES)
+def sim(request):
+    with Simulator(SimConfig(seed=5, days=2), now=NOW, profile=request.param) as simulator:
+        yield simulator
+
+
+def sync_tobias(sim, db):
+    """Tobias: the company with every kind of record and both kinds of sensor."""
+    connection = connection_for(sim, "tobias")
+    client = fast_client(connection, page_limit=50)
+    kwargs = published_clock(sim)
+    return sync(connection, db, start=START, client=client, show_progress=False, **kwargs)
+
+
+def truth(sim):
+    return sim.ground_truth(token_companies(sim, "tobias"), START)
+
+
+@pytest.mark.parametrize("route", sorted(FEEDS))
+def test_given_one_endpoint_failing_for_good_then_the_rest_loads_and_the_next_sync_fills_it(
+    sim, tmp_path, route
+):
+    db = tmp_path / "w.duckdb"
+    sim.set_fault("server_errors", route=route, **PERSISTENT)
+
+    with pytest.raises(SyncFailed) as failed:
+        sync_tobias(sim, db)
+
+    expected = truth(sim)
+    assert sim.stats()["by_status"].get("500", 0) + sim.stats()["by_status"].get("503", 0) > 0
+    assert "gave up" in str(failed.value)  # the cause: retries exhausted
+    healthy = {name: table for name, table in expected.items() if name not in FEEDS[route]}
+    assert_matches_truth(db, healthy, "plant")
+    for name in FEEDS[route]:
+        assert raw_rows(db, name).num_rows < max(expected[name].num_rows, 1), name
+
+    sim.clear_faults()
+    sync_tobias(sim, db)
+
+    assert_matches_truth(db, truth(sim), "plant")
+
+
+def test_given_one_company_failing_for_good_then_the_others_load_and_the_next_sync_fills_it(
+    sim, tmp_path
+):
+    db = tmp_path / "w.duckdb"
+    jaguar, tobias = token_companies(sim, "jaguar")[0], token_companies(sim, "tobias")[0]
+    connection = replace(connection_for(sim, "all"), company_ids=(jaguar, tobias))
+    client = fast_client(connection, page_limit=50)
+
+    def sync_both():
+        kwargs = published_clock(sim)
+        return sync(connection, db, start=START, client=client, show_progress=False, **kwargs)
+
+    sim.set_fault("server_errors", company=jaguar, **PERSISTENT)
+    with pytest.raises(SyncFailed) as failed:
+        sync_both()
+
+    assert jaguar in str(failed.value)
+    assert tobias not in str(failed.value)
+    expected = sim.ground_truth([tobias], START)
+    loaded_companies = {
+        name: set(raw_rows(db, name).column("company_id").to_pylist())
+        for name in expected
+        if name != "companies"
+    }
+    assert all(companies <= {tobias} for companies in loaded_companies.values())
+    without_companies = {k: v for k, v in expected.items() if k != "companies"}
+    assert_matches_truth(db, without_companies, "plant")
+
+    sim.clear_faults()
+    sync_both()
+
+    assert_matches_truth(db, sim.ground_truth([jaguar, tobias], START), "plant")

@@ -58,6 +58,7 @@ class Stream:
     """One series of one component: where to read it and how to make it Arrow."""
 
     key: str
+    asset_id: str
     path: str
     to_table: Callable[[dict[str, Any]], pa.Table]
     params: tuple[tuple[str, str], ...] = ()

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources import raw_schema as rs
+from sources.telemetry import Stream, SyncWindow
 
 TELEMETRY = [t for t in rs.RAW_TABLES.values() if t.telemetry]
 
@@ -46,26 +47,34 @@ class KnownSamples:
         table: rs.RawTable,
         since: datetime,
         until: datetime,
+        assets: list[str] | None = None,
     ) -> "KnownSamples":
-        """The samples of the connection with `since <= sampled_at < until`."""
+        """The samples of the connection with `since <= sampled_at < until` (of `assets`
+        only, when given)."""
         known = cls(table)
-        if not db_path.exists():
+        if not db_path.exists() or since >= until or assets == []:
             return known
         series = ", ".join(_series_columns(table))
+        only = "AND asset_id IN (SELECT unnest(?::VARCHAR[]))" if assets is not None else ""
+        params = [connection_name, since, until] + ([assets] if assets is not None else [])
         with duckdb.connect(str(db_path)) as conn:
             if table.name not in rs.present_tables(conn):
                 return known
             grouped = conn.sql(
                 f"SELECT {series}, list(sampled_at) AS times FROM {rs.DATASET}.{table.name} "
-                f"WHERE connection_name = ? AND sampled_at >= ? AND sampled_at < ? "
+                f"WHERE connection_name = ? AND sampled_at >= ? AND sampled_at < ? {only} "
                 f"GROUP BY {series}",
-                params=[connection_name, since, until],
+                params=params,
             ).to_arrow_table()
         keys = zip(*(grouped.column(c).to_pylist() for c in _series_columns(table)), strict=True)
         times = grouped.column("times").combine_chunks()
         # Cast: DuckDB gives the session's time zone, the window tables carry UTC.
         known.by_series = {key: times[i].values.cast(rs.TS) for i, key in enumerate(keys)}
         return known
+
+    def add(self, other: "KnownSamples") -> None:
+        """Take `other`'s series (a longer look back at some of them wins)."""
+        self.by_series.update(other.by_series)
 
     def unseen(self, window: pa.Table) -> pa.Table:
         """The rows of one series' window that the table does not hold yet."""
@@ -76,6 +85,30 @@ class KnownSamples:
         if held is None:
             return window
         return window.filter(pc.invert(pc.is_in(window.column("sampled_at"), value_set=held)))
+
+
+def known_samples(
+    db_path: Path,
+    connection_name: str,
+    table: rs.RawTable,
+    streams: list[Stream],
+    state: dict[str, str],
+    window: SyncWindow,
+) -> KnownSamples:
+    """What the warehouse holds of the range these streams are about to read.
+
+    Streams with committed state re-read from their end minus the lookback; a stream
+    without state (a new component, a backfill) reads from `start`, so only its own
+    component's series are looked up that far back.
+    """
+    now = window.now
+    resumed = [window.begin(state[s.key]) for s in streams if s.key in state]
+    known = KnownSamples.load(db_path, connection_name, table, min(resumed, default=now), now)
+    new = sorted({s.asset_id for s in streams if s.key not in state})
+    if new:
+        since = window.begin(None)
+        known.add(KnownSamples.load(db_path, connection_name, table, since, now, assets=new))
+    return known
 
 
 def drop_duplicate_samples(db_path: Path, connection_name: str) -> dict[str, int]:

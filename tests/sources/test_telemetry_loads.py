@@ -1,0 +1,89 @@
+"""The known-samples filter and the duplicate repair, on hand-made raw tables."""
+
+from datetime import timedelta
+
+import duckdb
+import pyarrow as pa
+
+from sources import raw_schema as rs
+from sources.telemetry import Stream, SyncWindow
+from sources.telemetry_loads import KnownSamples, drop_duplicate_samples, known_samples
+from tests.sources.conftest import utc
+
+NOW = utc(2026, 11, 20, 12, 0)
+TABLE = rs.RPM_SAMPLES
+
+
+def hours_ago(*hours: int) -> list:
+    return [NOW - timedelta(hours=h) for h in hours]
+
+
+def rows(connection: str, asset: str, times: list) -> list[dict]:
+    return [
+        {"connection_name": connection, "company_id": "c", "asset_id": asset, "sampled_at": t}
+        for t in times
+    ]
+
+
+def warehouse(tmp_path, records: list[dict]):
+    db = tmp_path / "w.duckdb"
+    full = [{f.name: r.get(f.name) for f in TABLE.schema} for r in records]
+    with duckdb.connect(str(db)) as conn:
+        conn.execute(f"CREATE SCHEMA {rs.DATASET}")
+        conn.register("given", pa.Table.from_pylist(full, schema=TABLE.schema))
+        conn.execute(f"CREATE TABLE {rs.DATASET}.{TABLE.name} AS SELECT * FROM given")
+    return db
+
+
+def window_table(asset: str, times: list) -> pa.Table:
+    full = [{f.name: r.get(f.name) for f in TABLE.schema} for r in rows("plant", asset, times)]
+    return pa.Table.from_pylist(full, schema=TABLE.schema)
+
+
+def times_of(known: KnownSamples, asset: str) -> set:
+    held = known.by_series.get((asset,))
+    return set() if held is None else set(held.to_pylist())
+
+
+def test_unseen_keeps_only_the_samples_the_table_lacks(tmp_path):
+    db = warehouse(tmp_path, rows("plant", "a", hours_ago(1, 2, 3)) + rows("other", "a", [NOW]))
+    known = KnownSamples.load(db, "plant", TABLE, NOW - timedelta(days=1), NOW)
+
+    fresh = known.unseen(window_table("a", [*hours_ago(2, 4), NOW]))
+
+    # 2 h ago is held; 4 h ago is new; NOW is held only by another connection: new here
+    assert fresh.column("sampled_at").to_pylist() == [*hours_ago(4), NOW]
+    assert known.unseen(window_table("b", hours_ago(1))).num_rows == 1  # unknown series
+
+
+def test_a_new_component_looks_back_to_start_for_its_own_series_only(tmp_path):
+    old = hours_ago(100, 50, 10)  # 100 h and 50 h ago: before the lookback of 48 h
+    db = warehouse(tmp_path, rows("plant", "a", old) + rows("plant", "b", old))
+    window = SyncWindow(start=NOW - timedelta(days=14), lookback=timedelta(hours=48), now=NOW)
+    streams = [
+        Stream("a/vibration/rotation", "a", "/assets/a/vibration/rotation", lambda b: b),
+        Stream("b/vibration/rotation", "b", "/assets/b/vibration/rotation", lambda b: b),
+    ]
+    state = {"a/vibration/rotation": NOW.isoformat()}  # `a` synced up to now; `b` is new
+
+    known = known_samples(db, "plant", TABLE, streams, state, window)
+
+    assert times_of(known, "a") == set(hours_ago(10))  # only its 48 h re-read
+    assert times_of(known, "b") == set(old)  # its whole backfill
+
+
+def test_duplicate_repair_keeps_one_row_per_key_of_that_connection_only(tmp_path):
+    db = warehouse(
+        tmp_path,
+        rows("plant", "a", hours_ago(1, 1, 1, 2)) + rows("other", "a", hours_ago(1, 1)),
+    )
+
+    dropped = drop_duplicate_samples(db, "plant")
+
+    assert dropped == {TABLE.name: 2}
+    with duckdb.connect(str(db), read_only=True) as conn:
+        counts = conn.sql(
+            f"SELECT connection_name, count(*) FROM {rs.DATASET}.{TABLE.name} "
+            "GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    assert counts == [("other", 2), ("plant", 2)]

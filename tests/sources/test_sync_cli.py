@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from sources.simulator import SimConfig, Simulator
@@ -73,25 +74,39 @@ def test_given_kill_9_mid_extract_or_mid_load_when_rerun_then_ground_truth(sim, 
     victim.wait()
     sim.clear_faults()
 
-    normalized = db.parent / ".dlt_pipelines" / "tractian_default" / "normalize"
+    pipeline_dir = db.parent / ".dlt_pipelines" / "tractian_default"
     victim = subprocess.Popen(cli(sim, db, token), env=env, start_new_session=True)
-    _wait_for(lambda: any(normalized.rglob("*.parquet")) if normalized.exists() else False, victim)
+    _wait_for(lambda: pending_packages(pipeline_dir), victim)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
+    pending = pending_packages(pipeline_dir)
+    assert pending, "the kill left no pending load package: the recovery below proves nothing"
 
     done = subprocess.run(cli(sim, db, token, "--quiet"), env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    assert pending_packages(pipeline_dir) == set()
+    with duckdb.connect(str(db), read_only=True) as conn:
+        loaded = {row[0] for row in conn.sql(LOADED_PACKAGES).fetchall()}
+    assert pending <= loaded, "the killed sync's package was not loaded by the next one"
     assert_matches_truth(db, all_truth(sim), "default")
 
 
-def _wait_for(condition, process, timeout_s=60.0):
+LOADED_PACKAGES = "SELECT load_id FROM tractian_raw._dlt_loads WHERE status = 0"
+
+
+def pending_packages(pipeline_dir: Path) -> set[str]:
+    """Load ids of packages extracted or normalized but not loaded (dlt's folders)."""
+    folders = (pipeline_dir / "normalize" / "extracted", pipeline_dir / "load" / "normalized")
+    return {p.name for folder in folders if folder.exists() for p in folder.iterdir()}
+
+
+def _wait_for(condition, process, timeout_s=120.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if condition():
             return
-        if process.poll() is not None:
-            return  # finished before the kill point: the rerun must still be exact
-        time.sleep(0.02)
+        assert process.poll() is None, "the sync finished before the kill point"
+        time.sleep(0.01)
     raise AssertionError("sync never reached the kill point")
 
 

@@ -100,9 +100,14 @@ def read_raw(
 
 
 def dedupe_latest(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
-    """One row per business key: the latest `_dlt_load_id`, then the first connection."""
-    if frame["connection_name"].n_unique() <= 1:
-        return frame  # the raw primary key is (connection_name, *key): already unique
+    """One row per business key: the latest `_dlt_load_id`, then the first connection.
+
+    Two connections may load the same key; one connection's appended telemetry may hold
+    a key twice (a load resumed after a kill, before its repair). Uniqueness is checked,
+    never assumed: a frame already unique on `key` is returned as it is, without sorting.
+    """
+    if frame.height == 0 or frame.select(list(key)).n_unique() == frame.height:
+        return frame
     return frame.sort(
         [LOAD_ID, "connection_name"], descending=[True, False], nulls_last=True
     ).unique(subset=list(key), keep="first", maintain_order=True)

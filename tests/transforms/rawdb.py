@@ -49,6 +49,15 @@ class RawWarehouse:
         self.path = path
 
     def load(self, table: str, rows: list[dict], load_id: str) -> None:
+        """Merge `rows` on the raw primary key, as dlt's delete-insert does."""
+        self._write(table, rows, load_id, replace=True)
+
+    def append(self, table: str, rows: list[dict], load_id: str) -> None:
+        """Append `rows` as the connector appends telemetry: a key already held is not
+        replaced, so a slipped duplicate stays (what a resumed load can leave)."""
+        self._write(table, rows, load_id, replace=False)
+
+    def _write(self, table: str, rows: list[dict], load_id: str, *, replace: bool) -> None:
         key = RAW_TABLES[table].primary_key
         batch = arrow_rows(table, rows, load_id)
         conn = duckdb.connect(str(self.path))
@@ -58,11 +67,12 @@ class RawWarehouse:
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS tractian_raw.{table} AS SELECT * FROM batch LIMIT 0"
             )
-            match = " AND ".join(f't."{k}" = b."{k}"' for k in key)
-            conn.execute(
-                f"DELETE FROM tractian_raw.{table} t WHERE EXISTS "
-                f"(SELECT 1 FROM batch b WHERE {match})"
-            )
+            if replace:
+                match = " AND ".join(f't."{k}" = b."{k}"' for k in key)
+                conn.execute(
+                    f"DELETE FROM tractian_raw.{table} t WHERE EXISTS "
+                    f"(SELECT 1 FROM batch b WHERE {match})"
+                )
             conn.execute(f"INSERT INTO tractian_raw.{table} SELECT * FROM batch")
         finally:
             conn.close()

@@ -202,3 +202,26 @@ def test_crest_factor_db_is_not_kept_in_the_clean_table(warehouse):
 def test_now_is_capped_at_the_latest_load_when_a_clock_runs_ahead(warehouse):
     runs = records(warehouse.path, "SELECT as_of FROM clean._transform_runs")
     assert runs == [{"as_of": ts("2024-03-02 00:00")}]  # a clean sample says 03-02 23:59
+
+
+def test_a_slipped_duplicate_of_one_connection_neither_blocks_nor_reaches_the_clean_table(raw):
+    """Telemetry is appended: a resumed load can leave a key twice in one connection."""
+    load_plant(raw, LOAD)
+    first = [vib("V1", "2024-03-01 00:00", x=1.0), vib("V1", "2024-03-01 00:10", x=2.0)]
+    raw.append("vibration_samples", first, EARLIER)
+    raw.append("vibration_samples", [vib("V1", "2024-03-01 00:10", x=2.0)], EARLIER)
+    assert raw.sql("SELECT count(*) FROM tractian_raw.vibration_samples WHERE asset_id = 'V1'") == [
+        (3,)
+    ]
+
+    run(raw, full=True)  # a failed check would raise (and roll back) here ...
+    raw.append("vibration_samples", [vib("V1", "2024-03-01 00:00", x=1.0)], LOAD)
+    run(raw)  # ... or here
+    rows = records(
+        raw.path,
+        "SELECT sampled_at, vel_rms_x_mm_s FROM clean.fct_vibration "
+        "WHERE asset_id = 'V1' ORDER BY sampled_at",
+    )
+    assert [r["vel_rms_x_mm_s"] for r in rows] == [1.0, 2.0]
+    quarantined = records(raw.path, "SELECT count(*) AS n FROM quarantine.vibration_samples")
+    assert quarantined == [{"n": 0}]

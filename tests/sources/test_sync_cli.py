@@ -116,7 +116,7 @@ def test_exit_codes_and_the_token_never_leaks(sim, tmp_path):
     env = env_with(token, tmp_path)
 
     ok = subprocess.run(cli(sim, db, token), env=env, capture_output=True, text=True)
-    sim.set_fault("server_errors", route="consumption", rate=1.0)
+    sim.set_fault("server_errors", route="events", rate=1.0)
     failed = subprocess.run(cli(sim, db, token), env=env, capture_output=True, text=True)
     sim.clear_faults()
     # The published API has no reauthorization code: its 401 is a revoked token.
@@ -130,6 +130,8 @@ def test_exit_codes_and_the_token_never_leaks(sim, tmp_path):
 
     assert ok.returncode == 0, ok.stderr
     assert failed.returncode == 1
+    assert "events of company" in failed.stderr
+    assert "what to do" in failed.stderr
     assert reauth.returncode == 3
     assert "'default'" in reauth.stderr
     assert fault in reauth.stderr

@@ -16,6 +16,8 @@ demo: $(STAMP)
 	$(BIN)/tractian-elt demo
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n 2
 
 ui: $(STAMP)

@@ -2,10 +2,8 @@
 
 from datetime import timedelta
 
-PIPELINE_PREFIX = "tractian"
 SOURCE_NAME = "tractian"
 DEFAULT_DB_PATH = "warehouse/tractian.duckdb"
-DEFAULT_PIPELINES_DIR = "warehouse/.dlt_pipelines"
 
 MAX_WINDOW = timedelta(days=7)  # the API answers 422 beyond this
 DEFAULT_LOOKBACK = timedelta(hours=48)  # late samples arrive up to 48 h after sampledAt

@@ -128,7 +128,7 @@ def fleet(
         for asset in client.paginate(f"/companies/{company['id']}/assets")
     ]
     before = client.stats.requests
-    found = sensor_types(client, assets, memory, now, failures=failures)
+    found = sensor_types(client, assets, memory, now - BACKFILL, now, failures=failures)
     probe_requests = client.stats.requests - before
     if failures:
         raise RuntimeError("; ".join(failures))

@@ -22,12 +22,14 @@ from sources.webhooks import settings as webhook_settings
 
 REAUTHORIZATION_REQUIRED = "reauthorization_required"
 INVALID_TOKEN = "invalid_token"
+MISCONFIGURED = "misconfigured"
 RATE_LIMITED = "rate_limited"
 TRANSIENT = "transient"
 DATA_QUALITY = "data_quality"
 FORBIDDEN = "forbidden"
 UNEXPECTED = "unexpected"
-AUTH_REASONS = frozenset({REAUTHORIZATION_REQUIRED, INVALID_TOKEN})
+# reasons only a person can clear: the connection's status records them, runs don't retry
+ATTENTION_REASONS = frozenset({REAUTHORIZATION_REQUIRED, INVALID_TOKEN, MISCONFIGURED})
 WAREHOUSE_WIDE = "all"  # the transform reads every connection's rows
 
 # (marker in an error's text, reason), first match wins: for failures that reached the
@@ -58,8 +60,8 @@ def reason_for(exc: BaseException) -> str:
     """The reason a sync raised `exc` for."""
     if isinstance(exc, ConnectionNeedsAttention):
         return exc.cause.code
-    if isinstance(exc, ConnectionConfigError):  # no usable token configured
-        return INVALID_TOKEN
+    if isinstance(exc, ConnectionConfigError):  # no token, or no companies where needed
+        return MISCONFIGURED
     if isinstance(exc, SyncFailed):  # what is left after the client's retries
         found = reason_from_text("\n".join(exc.report.failures))
         return TRANSIENT if found == UNEXPECTED else found
@@ -81,7 +83,7 @@ def failure(failures: Mapping[str, tuple[str, str]]) -> dg.Failure:
             "reasons": dg.MetadataValue.json({n: r for n, (r, _) in failures.items()}),
         },
         # Retrying cannot fix a token; everything else may pass on a retry.
-        allow_retries=not any(r in AUTH_REASONS for r, _ in failures.values()),
+        allow_retries=not any(r in ATTENTION_REASONS for r, _ in failures.values()),
     )
 
 

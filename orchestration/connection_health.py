@@ -74,7 +74,7 @@ def probe(connections: ConnectionsResource, name: str) -> tuple[str, str, str | 
         connection = connections.load(name)
         health = check_health(connections.probe_client(connection), connection)
     except ConnectionConfigError as exc:  # no usable token or companies: a person must fix it
-        return cs.INVALID_TOKEN, str(exc), None
+        return cs.MISCONFIGURED, str(exc), None
     except TractianError:
         return None
     if health.status not in cs.STATUSES:

@@ -19,9 +19,10 @@ from sources.webhooks.sqlite_store import connect, from_iso, to_iso, transaction
 
 ONLINE, OFFLINE = "online", "offline"
 REAUTHORIZATION_REQUIRED, INVALID_TOKEN = "reauthorization_required", "invalid_token"
-STATUSES = frozenset({ONLINE, OFFLINE, REAUTHORIZATION_REQUIRED, INVALID_TOKEN})
+MISCONFIGURED = "misconfigured"  # its configuration cannot work (no token, no companies)
+STATUSES = frozenset({ONLINE, OFFLINE, REAUTHORIZATION_REQUIRED, INVALID_TOKEN, MISCONFIGURED})
 # A person must act before these connections can sync again.
-NEEDS_ATTENTION = frozenset({REAUTHORIZATION_REQUIRED, INVALID_TOKEN})
+NEEDS_ATTENTION = frozenset({REAUTHORIZATION_REQUIRED, INVALID_TOKEN, MISCONFIGURED})
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS connection_status (

@@ -69,7 +69,7 @@ def alert_failure(
     alerter = alerts.alerter(context.log)
     with connection_status.open() as store:
         for connection, reason in failure.reasons.items():
-            if reason in al.AUTH_REASONS and connection in connections.names:
+            if reason in al.ATTENTION_REASONS and connection in connections.names:
                 source = f"run {run.run_id}"
                 apply_status(
                     store,

@@ -191,18 +191,19 @@ def run_status(args: argparse.Namespace) -> int:
             print(f"{connection.name}: unreachable ({exc})")
             exit_code = max(exit_code, EXIT_FAILED)
             continue
-        print(_health_line(connection.name, health))
+        print(_health_line(connection, health))
         if health.detail:
             exit_code = EXIT_NEEDS_ATTENTION
     return exit_code
 
 
-def _health_line(name: str, health: "Health") -> str:
+def _health_line(connection: "Connection", health: "Health") -> str:
+    name = connection.name
     if health.features is None or health.detail:
         return f"{name}: {health.status} ({health.detail})"
     features = health.features
     checked = (features.connection or {}).get("checkedAt") or "now, local clock"
-    source = "listed by /companies" if features.companies is not None else "configured"
+    source = "configured" if connection.company_ids else "listed by /companies"
     companies = ", ".join(c["id"] for c in health.companies) or "none"
     return (
         f"{name}: {health.status} (checked {checked}); companies ({source}): {companies}; "

@@ -8,13 +8,19 @@ UTC clock (a skew of minutes is covered many times over by the 48 h lookback, an
 windows never end in the future of the API's data by more than that skew).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sources.client import TractianClient
 from sources.connections import Connection, ConnectionConfigError, companies_hint
-from sources.errors import AuthError, NotFound, ReauthorizationRequired
+from sources.errors import (
+    AuthError,
+    NotFound,
+    ReauthorizationRequired,
+    TractianError,
+    TransientError,
+)
 
 Record = dict[str, Any]
 REAUTHORIZATION_REQUIRED = "reauthorization_required"
@@ -26,6 +32,8 @@ class ApiFeatures:
 
     connection: Record | None
     companies: list[Record] | None
+    # path -> why an optional endpoint that exists did not answer (after the retries)
+    failed: dict[str, str] = field(default_factory=dict)
 
     def now(self) -> datetime:
         """The API's clock (`/connection.checkedAt`) when it has one, else the local one."""
@@ -49,14 +57,22 @@ class ApiFeatures:
 
 
 def detect(client: TractianClient) -> ApiFeatures:
-    """Ask the optional endpoints. Any 401 raises as it would on a data request."""
-    return ApiFeatures(_optional(client, "/connection"), _optional(client, "/companies"))
+    """Ask the optional endpoints. Any 401 raises as it would on a data request; any other
+    failure leaves that endpoint out of this sync, noted in `failed`."""
+    failed: dict[str, str] = {}
+    connection = _optional(client, "/connection", failed)
+    return ApiFeatures(connection, _optional(client, "/companies", failed), failed)
 
 
-def _optional(client: TractianClient, path: str) -> Any:
+def _optional(client: TractianClient, path: str, failed: dict[str, str]) -> Any:
     try:
         return client.get(path)
     except NotFound:
+        return None
+    except AuthError:
+        raise
+    except TractianError as exc:
+        failed[path] = str(exc)
         return None
 
 
@@ -69,8 +85,10 @@ def companies_to_sync(
     raised before any data request. A configured company that `/companies` does not list
     is a failure of that company (the token may not read it); the others sync.
     """
-    wanted = connection.company_ids
+    wanted = tuple(dict.fromkeys(connection.company_ids))  # a company listed twice syncs once
     if features.companies is None:
+        if not wanted and "/companies" in features.failed:
+            raise TransientError(features.failed["/companies"])
         if not wanted:
             raise ConnectionConfigError(
                 f"connection {connection.name!r}: this API has no /companies endpoint (the "
@@ -107,8 +125,9 @@ def check_health(client: TractianClient, connection: Connection) -> Health:
     Raises `ConnectionConfigError` when the companies are neither configured nor listed,
     and `TractianError` when the API did not answer.
     """
+    failed: dict[str, str] = {}
     try:
-        status = _optional(client, "/connection")
+        status = _optional(client, "/connection", failed)
         if status is not None and status.get("status") == REAUTHORIZATION_REQUIRED:
             # its data endpoints answer 401 now; /connection alone still names the connection
             action = ReauthorizationRequired.action
@@ -116,7 +135,7 @@ def check_health(client: TractianClient, connection: Connection) -> Health:
             return Health(
                 REAUTHORIZATION_REQUIRED, action, features, [], status.get("connectionId")
             )
-        features = ApiFeatures(status, _optional(client, "/companies"))
+        features = ApiFeatures(status, _optional(client, "/companies", failed), failed)
         companies, _ = companies_to_sync(connection, features)
         if status is not None:
             return Health(

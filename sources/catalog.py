@@ -26,6 +26,7 @@ class Catalog:
     client: TractianClient
     companies: list[Record]  # `{id, name}` of every company this sync reads
     failures: list[str]
+    since: datetime  # the range telemetry is read over: probes look there
     now: datetime
     concurrency: int = settings.TELEMETRY_CONCURRENCY
     _trees: dict[tuple[str, str], list[Record] | None] = field(default_factory=dict)
@@ -57,6 +58,7 @@ class Catalog:
                     self.client,
                     self._assets(),
                     memory,
+                    self.since,
                     self.now,
                     failures=self.failures,
                     concurrency=self.concurrency,

@@ -34,6 +34,10 @@ from sources.errors import (
 )
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+# A multi-page list without `total` is taken as complete after this many passes in a row
+# add nothing (a record that every one of them skips is not seen): 4 walks when the
+# records hold still.
+STABLE_PASSES = 3
 
 
 @dataclass(frozen=True)
@@ -172,17 +176,20 @@ class TractianClient:
         Page-number paging over changing data repeats records (inserted before the
         cursor) and skips some (deleted before it). Repeats are merged by `key`; passes
         repeat until every one of `total` records was seen. A list without `total` (the
-        published API's asset pages) cannot show a skip within one pass, so it takes
-        passes until one adds nothing to what earlier passes saw: two passes when the
-        records hold still, one when the list fits on one page.
+        published API's asset pages) cannot show a skip, so it is walked until
+        STABLE_PASSES passes in a row found nothing new (one pass when it fits on one
+        page, which page-number paging cannot shift). A pass that merely sees what the
+        earlier ones saw proves nothing: shifting pages skip the same records again.
         """
         records: dict[str, dict[str, Any]] = {}
-        for _ in range(settings.MAX_PAGING_PASSES):
+        unchanged = 0  # passes in a row that found nothing new
+        for attempt in range(settings.MAX_PAGING_PASSES):
             before = len(records)
             total, pages = self._one_pass(path, params or {}, records, key)
             if total is not None and len(records) >= total:
                 return list(records.values())
-            if total is None and (pages <= 1 or (before and len(records) == before)):
+            unchanged = unchanged + 1 if attempt and len(records) == before else 0
+            if total is None and (pages <= 1 or unchanged >= STABLE_PASSES):
                 return list(records.values())
         raise TransientError(
             f"GET {path}: records kept shifting while paging "
@@ -192,7 +199,7 @@ class TractianClient:
     def _one_pass(
         self, path: str, params: dict[str, Any], records: dict[str, dict[str, Any]], key: str
     ) -> tuple[int | None, int]:
-        """One walk over every page into `records`; returns (`total` if given, pages read)."""
+        """One walk over every page into `records`: (`total` if given, pages read)."""
         total, pages = None, 0
         for body in self._pages(path, params):
             total, pages = body.get("total"), pages + 1

@@ -159,12 +159,15 @@ def sync(
     report = SyncReport(connection.name, now, features=features)
     _finish_pending(pipeline, report, db_path)
     report.migrated = migrate(db_path)
-    run = SourceRun(failures=list(company_failures), show_progress=show_progress)
+    failures = [f"optional {path}: {why}" for path, why in features.failed.items()]
+    run = SourceRun(failures=failures + company_failures, show_progress=show_progress)
     source = tractian_source(
         client, connection, window, run, companies, concurrency=concurrency, warehouse=db_path
     )
-    if resources is not None:
-        source = source.with_resources(*resources)
+    selected = list(resources) if resources is not None else list(rs.RAW_TABLES)
+    if "/companies" in features.failed:  # the names are unknown this time: keep the old ones
+        selected = [table for table in selected if table != rs.COMPANIES.name]
+    source = source.with_resources(*selected)
     try:
         info = pipeline.run(source)
     except PipelineStepFailed as exc:
@@ -207,7 +210,10 @@ def _finish_pending(pipeline: dlt.Pipeline, report: SyncReport, db_path: Path) -
     """Load a package a killed sync left extracted but not loaded, before extracting anew."""
     if pipeline.has_pending_data:
         info = pipeline.run()
-        report.load_ids.extend(info.loads_ids)
+        # None: dlt discarded a package whose pipeline state was never saved (killed
+        # right after extracting on a first sync); nothing of it was committed either.
+        if info is not None:
+            report.load_ids.extend(info.loads_ids)
         drop_duplicate_samples(db_path, report.connection)
 
 

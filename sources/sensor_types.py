@@ -2,11 +2,14 @@
 
 An integration layer's assets carry `sensorType`. The published API's do not: an asset
 whose `sensors` list is non-empty is monitored, and only the telemetry endpoint that
-answers with samples tells which kind it is. Such an asset is probed once: vibration
-over the last 7 days, then (if that had no samples) energy active power. The answer is
+answers with samples tells which kind it is. Such an asset is probed once over the range
+the sync reads, newest 7 days first: vibration, then energy active power, then the same
+7 days earlier, until one answers with samples (a sensor that reports costs one request,
+a meter two). The answer is
 remembered in the pipeline's state (committed with the load, like every cursor), so
 later syncs send no probe. An asset that answered neither is probed again after a day,
-and any asset is probed again when its `sensors` list changes (a sensor was swapped).
+or at once when a sync reads further back than its probe looked (`--start`); any asset
+is probed again when its `sensors` list changes (a sensor was swapped).
 A probe that fails (after the client's retries) is a failure of that asset only: it
 stays unknown, its memory unchanged, and the next sync probes it again.
 """
@@ -19,7 +22,7 @@ from typing import Any
 
 from sources import settings
 from sources.client import TractianClient, iso
-from sources.errors import AuthError, NotFound, RequestRejected, TractianError
+from sources.errors import AuthError, NotFound, TractianError
 
 Record = dict[str, Any]
 # sensor type -> the path under /assets/{id} whose samples prove it
@@ -36,20 +39,24 @@ class SensorType:
     detected_by: str  # DECLARED or PROBED
 
 
-def needs_probe(asset: Record, memory: dict[str, Any], now: datetime) -> bool:
-    """Whether a monitored asset without `sensorType` must be probed this sync."""
+def needs_probe(asset: Record, memory: dict[str, Any], since: datetime, now: datetime) -> bool:
+    """Whether a monitored asset without `sensorType` must be probed by a sync reading
+    [since, now)."""
     known = memory.get(asset["id"])
     if known is None or known["sensors"] != asset.get("sensors"):
         return True
     if known["type"] is not None:
         return False
-    return now - datetime.fromisoformat(known["probed_at"]) >= REPROBE_UNKNOWN_AFTER
+    looked_from = datetime.fromisoformat(known["probed_from"])
+    probed_at = datetime.fromisoformat(known["probed_at"])
+    return since < looked_from or now - probed_at >= REPROBE_UNKNOWN_AFTER
 
 
 def sensor_types(
     client: TractianClient,
     assets: Iterable[Record],
     memory: dict[str, Any],
+    since: datetime,
     now: datetime,
     *,
     failures: list[str],
@@ -57,7 +64,8 @@ def sensor_types(
 ) -> list[SensorType]:
     """Every monitored asset's sensor type that is known, probing where needed.
 
-    `memory` (asset id -> {type, sensors, probed_at}) is read and updated in place.
+    `memory` (asset id -> {type, sensors, probed_from, probed_at}) is read and updated
+    in place.
     """
     found: list[SensorType] = []
     to_probe: list[Record] = []
@@ -66,13 +74,13 @@ def sensor_types(
         if declared:
             found.append(SensorType(asset["id"], asset["companyId"], declared, DECLARED))
         elif asset.get("sensors"):
-            if needs_probe(asset, memory, now):
+            if needs_probe(asset, memory, since, now):
                 to_probe.append(asset)
             elif memory[asset["id"]]["type"] is not None:
                 kind = memory[asset["id"]]["type"]
                 found.append(SensorType(asset["id"], asset["companyId"], kind, PROBED))
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="probe") as pool:
-        outcomes = list(pool.map(lambda a: _probe(client, a["id"], now), to_probe))
+        outcomes = list(pool.map(lambda a: _probe(client, a["id"], since, now), to_probe))
     for asset, outcome in zip(to_probe, outcomes, strict=True):
         if isinstance(outcome, AuthError):
             raise outcome
@@ -82,6 +90,7 @@ def sensor_types(
         memory[asset["id"]] = {
             "type": outcome,
             "sensors": asset.get("sensors"),
+            "probed_from": since.isoformat(),
             "probed_at": now.isoformat(),
         }
         if outcome is not None:
@@ -89,16 +98,21 @@ def sensor_types(
     return found
 
 
-def _probe(client: TractianClient, asset_id: str, now: datetime) -> str | TractianError | None:
-    """The first kind whose endpoint has samples in the last 7 days; None if neither."""
-    window = {"start": iso(now - settings.MAX_WINDOW), "end": iso(now)}
-    for kind, path in PROBES:
-        try:
-            body = client.get(f"/assets/{asset_id}/{path}", window)
-        except (NotFound, RequestRejected):
-            continue  # "not this kind", however the API chooses to say it
-        except TractianError as exc:
-            return exc
-        if body and body.get("sampledAt"):
-            return kind
+def _probe(
+    client: TractianClient, asset_id: str, since: datetime, now: datetime
+) -> str | TractianError | None:
+    """The first kind whose endpoint has samples in [since, now), newest week first."""
+    end = now
+    while end > since:
+        window = {"start": iso(max(since, end - settings.MAX_WINDOW)), "end": iso(end)}
+        for kind, path in PROBES:
+            try:
+                body = client.get(f"/assets/{asset_id}/{path}", window)
+            except NotFound:
+                continue  # the integration layer's "not this kind" (the published API: 204)
+            except TractianError as exc:
+                return exc
+            if body and body.get("sampledAt"):
+                return kind
+        end -= settings.MAX_WINDOW
     return None

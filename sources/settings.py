@@ -9,7 +9,7 @@ MAX_WINDOW = timedelta(days=7)  # the API answers 422 beyond this
 DEFAULT_LOOKBACK = timedelta(hours=48)  # late samples arrive up to 48 h after sampledAt
 DEFAULT_BACKFILL = timedelta(days=14)
 PAGE_LIMIT = 500
-MAX_PAGING_PASSES = 8  # re-reads of a paged list whose records shifted while paging
+MAX_PAGING_PASSES = 10  # re-reads of a paged list whose records shifted while paging
 
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 30.0

@@ -68,7 +68,7 @@ def tractian_source(
 
     `warehouse`: the DuckDB file whose samples telemetry leaves out (None: keep all).
     """
-    catalog = Catalog(client, companies, run.failures, window.now, concurrency)
+    catalog = Catalog(client, companies, run.failures, window.begin(None), window.now, concurrency)
     ctx = _Context(client, connection, window, run, catalog, concurrency, warehouse)
     return [
         _resource(rs.COMPANIES, ctx.companies),
@@ -118,8 +118,16 @@ class _Context:
         return convert.records_to_table(table, self.connection.name, records, company_id)
 
     def _sensor_memory(self) -> dict[str, Any]:
-        """What probes found, per asset, in the source's state (see `sensor_types`)."""
-        return dlt.current.source_state().setdefault("sensor_types", {})
+        """What probes found, per asset, in the source's state (see `sensor_types`).
+
+        A stateless backfill of a closed range uses the types found so far and probes the
+        rest over its own range, but remembers nothing: what a historical range shows
+        must not stand for the present (a swapped sensor, a meter quiet that week).
+        """
+        memory = dlt.current.source_state().setdefault("sensor_types", {})
+        if self.window.stateless:
+            return {k: dict(v) for k, v in memory.items() if v["type"] is not None}
+        return memory
 
     def companies(self) -> Iterator[pa.Table]:
         companies = self.catalog.companies

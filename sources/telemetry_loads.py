@@ -73,7 +73,7 @@ class KnownSamples:
         return known
 
     def add(self, other: "KnownSamples") -> None:
-        """Take `other`'s series (a longer look back at some of them wins)."""
+        """Take `other`'s series, replacing ours: `other` must cover the range ours did."""
         self.by_series.update(other.by_series)
 
     def unseen(self, window: pa.Table) -> pa.Table:
@@ -106,7 +106,9 @@ def known_samples(
     known = KnownSamples.load(db_path, connection_name, table, min(resumed, default=now), now)
     new = sorted({s.asset_id for s in streams if s.key not in state})
     if new:
-        since = window.begin(None)
+        # back to `start`, or further where a resumed stream of the same asset starts
+        # earlier, so that these series' lookup covers everything their streams read
+        since = min([window.begin(None), *resumed])
         known.add(KnownSamples.load(db_path, connection_name, table, since, now, assets=new))
     return known
 

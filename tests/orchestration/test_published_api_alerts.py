@@ -50,3 +50,19 @@ def test_given_revoked_token_on_the_published_api_then_one_invalid_token_alert_a
 
     assert [kind for kind, _ in stack.alerts()] == [SYNC_FAILED_ALERT, RESTORED_ALERT]
     assert sorted(r.job_name for r in recovered.run_requests) == ["catalog_sync", "telemetry_sync"]
+
+
+def test_given_no_companies_on_the_published_api_then_misconfigured_not_a_token_alert(
+    simulator_factory, tmp_path, monkeypatch, endpoint
+):
+    from sources.simulator import SimConfig
+
+    sim = simulator_factory(SimConfig(days=2), rate_limit=None, profile="public")
+    for stack in make_stack(sim, tmp_path, monkeypatch, endpoint):  # no COMPANIES setting
+        health = stack.tick("connection_health")
+
+        assert json.loads(health.cursor) == {CONNECTION: "misconfigured"}
+        [(kind, data)] = stack.alerts()
+        assert (kind, data["status"]) == (SYNC_FAILED_ALERT, "misconfigured")
+        assert "SOURCES__TRACTIAN__CONNECTIONS__PLANT__COMPANIES" in data["message"]
+        assert sim.stats()["requests"] == 0  # no data request was sent

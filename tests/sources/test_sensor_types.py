@@ -10,6 +10,7 @@ from sources.simulator import SimConfig, Simulator
 from tests.sources.conftest import connection_for, fast_client, utc
 
 NOW = utc(2026, 11, 20, 12, 0)
+SINCE = NOW - timedelta(days=2)  # what the simulator has: one 7-day probe window covers it
 TELEMETRY_ROUTES = ("vibration", "energy")
 
 
@@ -49,15 +50,20 @@ def test_needs_probe_hand_worked():
     asset = {"id": "a1", "sensors": ["QHI640"]}
     day_ago = (NOW - timedelta(days=1)).isoformat()
     hour_ago = (NOW - timedelta(hours=1)).isoformat()
-    assert needs_probe(asset, {}, NOW)  # never probed
-    found = {"a1": {"type": "energy", "sensors": ["QHI640"], "probed_at": day_ago}}
-    assert not needs_probe(asset, found, NOW)  # a found type is kept
-    swapped = {"a1": {"type": "energy", "sensors": ["OLD001"], "probed_at": hour_ago}}
-    assert needs_probe(asset, swapped, NOW)  # its sensor changed
-    neither_recent = {"a1": {"type": None, "sensors": ["QHI640"], "probed_at": hour_ago}}
-    assert not needs_probe(asset, neither_recent, NOW)
-    neither_old = {"a1": {"type": None, "sensors": ["QHI640"], "probed_at": day_ago}}
-    assert needs_probe(asset, neither_old, NOW)  # answered neither a day ago: again
+    week_ago = NOW - timedelta(days=7)
+
+    def memory(kind, sensors, probed_at, probed_from=week_ago):
+        probe = {"type": kind, "sensors": sensors, "probed_at": probed_at}
+        return {"a1": probe | {"probed_from": probed_from.isoformat()}}
+
+    assert needs_probe(asset, {}, week_ago, NOW)  # never probed
+    assert not needs_probe(asset, memory("energy", ["QHI640"], day_ago), week_ago, NOW)
+    swapped = memory("energy", ["OLD001"], hour_ago)
+    assert needs_probe(asset, swapped, week_ago, NOW)  # its sensor changed
+    quiet = memory(None, ["QHI640"], hour_ago)
+    assert not needs_probe(asset, quiet, week_ago, NOW)  # answered neither an hour ago
+    assert needs_probe(asset, quiet, week_ago - timedelta(days=7), NOW)  # ... a week back
+    assert needs_probe(asset, memory(None, ["QHI640"], day_ago), week_ago, NOW)  # a day ago
 
 
 def test_first_probe_finds_every_type_and_the_memory_saves_every_later_probe(sim, jaguar):
@@ -65,7 +71,7 @@ def test_first_probe_finds_every_type_and_the_memory_saves_every_later_probe(sim
     memory: dict = {}
     before = telemetry_requests(sim)
 
-    found = sensor_types(client, assets, memory, NOW, failures=[])
+    found = sensor_types(client, assets, memory, SINCE, NOW, failures=[])
 
     assert {(t.asset_id, t.sensor_type, t.detected_by) for t in found} == {
         (asset_id, kind, "probe") for asset_id, kind in truth.items()
@@ -74,7 +80,7 @@ def test_first_probe_finds_every_type_and_the_memory_saves_every_later_probe(sim
     expected = sum(1 if kind == "vibration" else 2 for kind in truth.values())
     assert probes_sent(sim, before) == expected
     before = telemetry_requests(sim)
-    again = sensor_types(client, assets, memory, NOW + timedelta(hours=1), failures=[])
+    again = sensor_types(client, assets, memory, SINCE, NOW + timedelta(hours=1), failures=[])
     assert probes_sent(sim, before) == 0
     assert again == found
 
@@ -83,20 +89,21 @@ def test_an_asset_that_answered_neither_is_probed_again_after_a_day(sim, jaguar)
     client, assets, truth = jaguar
     asset_id = next(iter(truth))
     sensors = next(a["sensors"] for a in assets if a["id"] == asset_id)
+    probed = {"probed_from": SINCE.isoformat(), "probed_at": NOW.isoformat()}
     memory = {
-        a["id"]: {"type": kind, "sensors": a["sensors"], "probed_at": NOW.isoformat()}
+        a["id"]: {"type": kind, "sensors": a["sensors"], **probed}
         for a in assets
         for kind in [truth.get(a["id"])]
         if a.get("sensors")
     }
-    memory[asset_id] = {"type": None, "sensors": sensors, "probed_at": NOW.isoformat()}
+    memory[asset_id] = {"type": None, "sensors": sensors, **probed}
 
     before = telemetry_requests(sim)
-    soon = sensor_types(client, assets, memory, NOW + timedelta(hours=2), failures=[])
+    soon = sensor_types(client, assets, memory, SINCE, NOW + timedelta(hours=2), failures=[])
     assert probes_sent(sim, before) == 0
     assert asset_id not in {t.asset_id for t in soon}
 
-    later = sensor_types(client, assets, memory, NOW + timedelta(days=1), failures=[])
+    later = sensor_types(client, assets, memory, SINCE, NOW + timedelta(days=1), failures=[])
     assert probes_sent(sim, before) >= 1
     assert (asset_id, truth[asset_id]) in {(t.asset_id, t.sensor_type) for t in later}
     assert memory[asset_id]["type"] == truth[asset_id]
@@ -108,12 +115,25 @@ def test_a_failing_probe_is_a_failure_of_that_asset_and_is_retried_next_sync(sim
     failures: list[str] = []
     sim.set_fault("server_errors", route="vibration", rate=1.0, count=1000)
     try:
-        found = sensor_types(client, assets, memory, NOW, failures=failures)
+        found = sensor_types(client, assets, memory, SINCE, NOW, failures=failures)
     finally:
         sim.clear_faults()
 
     assert len(failures) == len(truth)  # every asset's first probe failed for good
     assert found == []
     assert memory == {}  # nothing remembered: the next sync probes them all again
-    found = sensor_types(client, assets, memory, NOW, failures=[])
+    found = sensor_types(client, assets, memory, SINCE, NOW, failures=[])
     assert {t.asset_id for t in found} == set(truth)
+
+
+def test_a_sensor_quiet_this_week_is_found_in_the_older_weeks_the_sync_reads(sim, jaguar):
+    client, assets, truth = jaguar
+    later = NOW + timedelta(days=8)  # the newest 7 days hold no sample at all
+    before = telemetry_requests(sim)
+
+    found = sensor_types(client, assets, {}, NOW - timedelta(days=6), later, failures=[])
+
+    assert {(t.asset_id, t.sensor_type) for t in found} == set(truth.items())
+    # the empty week costs both probes; then the week before answers as usual
+    expected = sum(2 + (1 if kind == "vibration" else 2) for kind in truth.values())
+    assert probes_sent(sim, before) == expected

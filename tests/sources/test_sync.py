@@ -196,3 +196,35 @@ def test_work_order_edits_and_deletes_propagate_and_vanished_assets_are_marked(s
 def _changed_rows(before, after):
     old = {r["id"]: r for r in before.to_pylist()}
     return [r["id"] for r in after.to_pylist() if r["id"] in old and old[r["id"]] != r]
+
+
+def test_a_company_configured_twice_syncs_once(public_sim, db):
+    sim = public_sim
+    tobias = company_ids(sim, "tobias")[0]
+    connection = Connection("plant", sim.base_url, sim.tokens["tobias"], (tobias, tobias))
+
+    sync(
+        connection,
+        db,
+        client=fast_client(connection, page_limit=500),
+        show_progress=False,
+        **published_clock(sim),
+    )
+
+    assert_matches_truth(db, truth(sim, "tobias"), "plant")
+
+
+def test_a_stateless_backfill_probes_over_its_own_range_and_remembers_nothing(public_sim, db):
+    sim = public_sim
+    components = sim.world.components(company_ids(sim, "tobias"))
+    probes = sum(1 if c.sensor_type == "vibration" else 2 for c in components)
+    day_before = NOW - timedelta(days=1)
+    run_sync(sim, db, "tobias", start=day_before - timedelta(days=1), end=day_before)
+    sim.reset_stats()
+
+    run_sync(sim, db, "tobias")
+
+    # the incremental sync probes again: the backfill's findings were not kept
+    windows = 2 * sum(STREAMS[c.sensor_type] for c in components)
+    assert telemetry_requests(sim) == windows + probes
+    assert_matches_truth(db, truth(sim, "tobias"), "plant")

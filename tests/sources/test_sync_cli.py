@@ -26,7 +26,7 @@ def sim(request):
         yield simulator
 
 
-def cli(sim, db: Path, token: str, *extra: str) -> list[str]:
+def cli(sim, db: Path, token: str, *extra: str, start: datetime = START) -> list[str]:
     """The sync a user runs; against the published API the companies must be given."""
     companies = ["--companies", ",".join(token_companies(sim, "all"))]
     return [
@@ -39,7 +39,7 @@ def cli(sim, db: Path, token: str, *extra: str) -> list[str]:
         "--db",
         str(db),
         "--start",
-        START.isoformat(),
+        start.isoformat(),
         "--no-transform",
         *(companies if sim.profile == "public" else []),
         *extra,
@@ -66,6 +66,12 @@ def test_given_kill_9_mid_extract_or_mid_load_when_rerun_then_ground_truth(sim, 
     db = tmp_path / "warehouse" / "tractian.duckdb"
     token = sim.tokens["all"]
     env = env_with(token, tmp_path)
+    # A first complete sync: a pipeline whose state was never saved discards what a
+    # killed run extracted (nothing of it was committed), which would prove nothing here.
+    # It reads the last 6 hours only, so that the killed syncs below have 42 more to load.
+    recent = cli(sim, db, token, "--quiet", start=NOW - timedelta(hours=6))
+    first = subprocess.run(recent, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
     sim.set_fault("slow", rate=0.02, seconds=0.3, count=1000)  # stretch the sync out
 
     victim = subprocess.Popen(cli(sim, db, token), env=env, start_new_session=True)

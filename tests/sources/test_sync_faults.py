@@ -58,6 +58,7 @@ def integration_sim():
         ("rate_limited", {"count": 3, "rate": 0.3, "retry_after": 1}),
         ("rate_limited", {"count": 2, "rate": 0.3, "retry_after": 1, "http_date": True}),
         ("shifting_pages", {"k": 2}),
+        ("shifting_pages", {"k": 2, "route": "assets"}),  # the published list without total
     ],
 )
 def test_given_fault_when_sync_then_warehouse_equals_ground_truth(sim, tmp_path, fault, params):

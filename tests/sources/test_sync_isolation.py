@@ -116,3 +116,23 @@ def test_given_one_company_failing_for_good_then_the_others_load_and_the_next_sy
     sync_both()
 
     assert_matches_truth(db, sim.ground_truth([jaguar, tobias], START), "plant")
+
+
+def test_given_the_optional_companies_endpoint_failing_then_configured_companies_still_sync(
+    tmp_path,
+):
+    """Behind an integration layer, /companies only names the configured companies."""
+    with Simulator(SimConfig(seed=5, days=2), now=NOW, profile="integration") as sim:
+        db = tmp_path / "w.duckdb"
+        tobias = token_companies(sim, "tobias")[0]
+        connection = replace(connection_for(sim, "tobias"), company_ids=(tobias,))
+        client = fast_client(connection, page_limit=50)
+        sync(connection, db, start=START, client=client, show_progress=False)
+        sim.advance(timedelta(hours=6))
+        sim.set_fault("server_errors", route="companies", **PERSISTENT)
+
+        with pytest.raises(SyncFailed) as failed:
+            sync(connection, db, start=START, client=client, show_progress=False)
+
+        assert "optional /companies" in str(failed.value)
+        assert_matches_truth(db, truth(sim), "plant")  # company names kept from before

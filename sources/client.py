@@ -210,13 +210,27 @@ class TractianClient:
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         page = 1
         while True:
-            body = self.get(path, {**params, "page": page, "limit": self.page_limit})
+            try:
+                body = self.get(path, {**params, "page": page, "limit": self.page_limit})
+            except RequestRejected as rejected:
+                if page > 1 or not self._smaller_pages(rejected):
+                    raise
+                continue
             if body is None:
                 return
             yield body
             if not body.get("hasNextPage"):
                 return
             page += 1
+
+    def _smaller_pages(self, rejected: RequestRejected) -> bool:
+        """After a page size the API refused (it documents no maximum), take the next
+        smaller fallback for this client; False when there is none left."""
+        smaller = [n for n in settings.PAGE_LIMIT_FALLBACKS if n < self.page_limit]
+        if "limit" not in str(rejected) or not smaller:
+            return False
+        self.page_limit = smaller[0]
+        return True
 
 
 class _Retryable(Exception):

@@ -9,6 +9,7 @@ MAX_WINDOW = timedelta(days=7)  # the API answers 422 beyond this
 DEFAULT_LOOKBACK = timedelta(hours=48)  # late samples arrive up to 48 h after sampledAt
 DEFAULT_BACKFILL = timedelta(days=14)
 PAGE_LIMIT = 500
+PAGE_LIMIT_FALLBACKS = (100, 10)  # if an API refuses PAGE_LIMIT (no maximum is documented)
 MAX_PAGING_PASSES = 10  # re-reads of a paged list whose records shifted while paging
 
 CONNECT_TIMEOUT_S = 5.0

@@ -73,3 +73,14 @@ def test_retry_after_is_honoured_as_seconds_or_as_an_http_date(sim, http_date):
     # (a fallback of 1 s would show an unparsed header)
     assert len(waits) == 1
     assert 2.5 <= waits[0] <= 4.05
+
+
+def test_a_page_size_the_api_refuses_falls_back_to_a_smaller_one(sim):
+    connection = connection_for(sim, "jaguar")
+    client = TractianClient(connection.base_url, connection.token, page_limit=5000)
+
+    locations = client.paginate(f"/companies/{connection.company_ids[0]}/locations")
+
+    expected = sim.world.locations(connection.company_ids[0])
+    assert {loc["id"] for loc in locations} == {loc["id"] for loc in expected}
+    assert client.page_limit == 100  # the simulator allows at most 1000

@@ -6,6 +6,7 @@ field mappings per raw table.
 """
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -149,10 +150,22 @@ _CATALOG_MAPPINGS: dict[str, dict[str, Extractor]] = {
 
 
 def _column(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
-    """An Arrow column; ISO timestamp strings are parsed by Arrow, not per value in Python."""
+    """An Arrow column; ISO timestamp strings are parsed by Arrow, not per value in Python
+    (but for a column with one the contract does not promise, e.g. without a zone)."""
     if pa.types.is_timestamp(type_):
-        return pa.array(values, pa.string()).cast(type_)
+        try:
+            return pa.array(values, pa.string()).cast(type_)
+        except pa.ArrowInvalid:
+            return pa.array([_utc(v) for v in values], type_)
     return pa.array(values, type_)
+
+
+def _utc(text: str | None) -> datetime | None:
+    """An ISO 8601 timestamp; one without a zone is UTC, as every API time is."""
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _constant(value: str | None, length: int) -> pa.Array:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sources import settings
 from sources.client import TractianClient
-from sources.errors import AuthError, TractianError
+from sources.errors import MALFORMED_BODY_ERRORS, AuthError, TractianError, failure_cause
 from sources.sensor_types import SensorType, sensor_types
 
 Record = dict[str, Any]
@@ -42,8 +42,8 @@ class Catalog:
                     self._trees[key] = self.client.paginate(f"/companies/{company_id}/{kind}")
                 except AuthError:
                     raise
-                except TractianError as exc:
-                    self.failures.append(f"{kind} of company {company_id}: {exc}")
+                except (TractianError, *MALFORMED_BODY_ERRORS) as exc:
+                    self.failures.append(f"{kind} of company {company_id}: {failure_cause(exc)}")
                     self._trees[key] = None
             return self._trees[key]
 

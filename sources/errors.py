@@ -53,6 +53,24 @@ class RequestRejected(TractianError):
     code = "request_rejected"
 
 
+class UnexpectedBody(TractianError):
+    """A 2xx body the contract does not describe (a required field missing, another type):
+    a failure of what it was for, never of the whole sync."""
+
+    code = "unexpected_body"
+
+
+# What reading such a body raises (Arrow's errors derive from ValueError and TypeError).
+MALFORMED_BODY_ERRORS = (KeyError, IndexError, TypeError, ValueError)
+
+
+def failure_cause(exc: Exception) -> str:
+    """What a failure report says of `exc`: its message, or what was wrong with a body."""
+    if isinstance(exc, TractianError):
+        return str(exc)
+    return f"unexpected body: {type(exc).__name__}: {exc}"
+
+
 class TransientError(TractianError):
     """5xx, resets, timeouts, truncated bodies or rate limits that outlasted the retries."""
 

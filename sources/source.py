@@ -28,7 +28,13 @@ from sources import raw_schema as rs
 from sources.catalog import Catalog
 from sources.client import TractianClient, iso
 from sources.connections import Connection
-from sources.errors import AuthError, NotFound, TractianError
+from sources.errors import (
+    MALFORMED_BODY_ERRORS,
+    AuthError,
+    NotFound,
+    TractianError,
+    failure_cause,
+)
 from sources.progress import Progress
 from sources.sensor_types import SensorType
 from sources.telemetry import Stream, SyncWindow, fetch_streams
@@ -142,32 +148,40 @@ class _Context:
 
     def snapshot(self, table: rs.RawTable, kind: str) -> Iterator[pa.Table]:
         """A full snapshot; ids are kept so the pipeline can mark vanished records."""
-        progress = self.run.tracker(table.name)
-        for company in self.catalog.companies:
-            records = self.catalog.tree(company["id"], kind)
-            if records is None:
-                continue
-            self.run.snapshots[(table.name, company["id"])] = {r["id"] for r in records}
-            progress.add_rows(len(records))
-            yield self._table(table, records, company["id"])
+
+        def read(cid: str) -> list[Record]:
+            return self.catalog.tree(cid, kind) or []
+
+        def taken(cid: str, records: list[Record]) -> None:
+            if self.catalog.tree(cid, kind) is not None:  # None: the tree failed, noted
+                self.run.snapshots[(table.name, cid)] = {r["id"] for r in records}
+
+        yield from self._per_company(table, read, taken)
 
     def _per_company(
-        self, table: rs.RawTable, fetch: Callable[[str], list[Record]]
+        self,
+        table: rs.RawTable,
+        fetch: Callable[[str], list[Record]],
+        done: Callable[[str, list[Record]], None] = lambda cid, records: None,
     ) -> Iterator[pa.Table]:
         """One company at a time: a company whose records cannot be read (after the client's
-        retries) is a failure of that company; its state is not advanced, the rest load."""
+        retries) or converted is a failure of that company; `done` (which advances state)
+        runs only for a company whose records are ready to load; the rest load."""
         progress = self.run.tracker(table.name)
         for company in self.catalog.companies:
+            cid = company["id"]
             try:
-                records = fetch(company["id"])
+                records = fetch(cid)
+                batch = self._table(table, records, cid) if records else None
             except AuthError:
                 raise
-            except TractianError as exc:
-                self.run.failures.append(f"{table.name} of company {company['id']}: {exc}")
+            except (TractianError, *MALFORMED_BODY_ERRORS) as exc:
+                self.run.failures.append(f"{table.name} of company {cid}: {failure_cause(exc)}")
                 continue
+            done(cid, records)
             progress.add_rows(len(records))
-            if records:
-                yield self._table(table, records, company["id"])
+            if batch is not None:
+                yield batch
 
     def priorities(self) -> Iterator[pa.Table]:
         yield from self._per_company(
@@ -187,13 +201,13 @@ class _Context:
         """Records changed in [committed end - lookback, now), per company."""
         ends: dict[str, str] = self._state(table, "windows")
 
-        def fetch_and_commit(cid: str) -> list[Record]:
-            begin = self.window.begin(ends.get(cid))
-            records = fetch(cid, begin, self.window.now)
-            ends[cid] = iso(self.window.now)
-            return records
+        def fetch_since_committed(cid: str) -> list[Record]:
+            return fetch(cid, self.window.begin(ends.get(cid)), self.window.now)
 
-        yield from self._per_company(table, fetch_and_commit)
+        def commit(cid: str, records: list[Record]) -> None:
+            ends[cid] = iso(self.window.now)
+
+        yield from self._per_company(table, fetch_since_committed, commit)
 
     def work_orders(self) -> Iterator[pa.Table]:
         def fetch(cid: str, begin: datetime, end: datetime) -> list[Record]:

@@ -20,7 +20,13 @@ import pyarrow as pa
 
 from sources import settings
 from sources.client import TractianClient, iso
-from sources.errors import AuthError, TractianError
+from sources.errors import (
+    MALFORMED_BODY_ERRORS,
+    AuthError,
+    TractianError,
+    UnexpectedBody,
+    failure_cause,
+)
 from sources.progress import Progress
 
 Window = tuple[datetime, datetime]
@@ -88,7 +94,12 @@ def fetch_streams(
     def fetch(stream: Stream, w: Window) -> pa.Table | None:
         params = {**dict(stream.params), "start": iso(w[0]), "end": iso(w[1])}
         body = client.get(stream.path, params)
-        return None if body is None else keep(stream.to_table(body))
+        if body is None:
+            return None
+        try:
+            return keep(stream.to_table(body))
+        except MALFORMED_BODY_ERRORS as exc:
+            raise UnexpectedBody(f"GET {stream.path}: {failure_cause(exc)}") from None
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tractian") as pool:
         for (stream, w), outcome in _bounded(pool, fetch, tasks, concurrency * 2):

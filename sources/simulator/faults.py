@@ -11,7 +11,8 @@ Parameters every fault takes:
 - `company`: the company id it applies to (the company in the path, the `x-company-id`
   header, or the asset's company); every request if unset, only requests about a
   company if set.
-Request-selecting faults (`server_errors`, `resets`, `slow`, `truncated`, `rate_limited`)
+Request-selecting faults (`server_errors`, `resets`, `slow`, `truncated`, `malformed`,
+`rate_limited`)
 also take `after` (matching requests let through first, default 0), `count` (requests
 affected at most; default 3 for server_errors and 1 for the others, unlimited when only
 `rate` is given) and `rate` (fraction of matching requests affected, default 1).
@@ -101,6 +102,8 @@ FAULT_KINDS: dict[str, tuple[dict[str, tuple[Callable[[Any], Any], Any]], int | 
         {**_SELECTING_RATE, "fraction": (_fraction_open, 0.5), "full_length": (_flag, True)},
         1,
     ),
+    # a 200 whose body lacks a required field (`id` of a listed record, `sampledAt`)
+    "malformed": (_SELECTING_RATE, 1),
     "rate_limited": (
         {**_SELECTING_RATE, "retry_after": (_int_at_least(1), 1), "http_date": (_flag, False)},
         1,

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from sources.simulator.api_profiles import (
@@ -200,6 +201,17 @@ def _check_failing_answers(
         raise ApiError(status, _SERVER_ERROR_CODES[status], "simulated server error")
 
 
+def _without_a_required_field(body: Any) -> Any:
+    """The `malformed` fault: the first listed record loses `id`, a telemetry body
+    `sampledAt`, a bare list its first item's `id`."""
+    records = body.get("data") if isinstance(body, dict) else body
+    if isinstance(records, list) and records and isinstance(records[0], dict):
+        records[0].pop("id", None)
+    elif isinstance(body, dict):
+        body.pop("sampledAt", None)
+    return body
+
+
 async def _truncate(
     request: web.Request, response: web.Response, fraction: float, full: bool
 ) -> web.StreamResponse:
@@ -236,6 +248,8 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         await asyncio.sleep(slow.params["seconds"])
     response = await handler(request)
     if isinstance(response, web.Response) and response.status == 200 and response.body:
+        if state.faults.pick("malformed", token.name, route, company):
+            return json_response(_without_a_required_field(orjson.loads(response.body)))
         cut = state.faults.pick("truncated", token.name, route, company)
         if cut:
             return await _truncate(

@@ -128,6 +128,21 @@ def test_a_fault_limited_to_a_company_spares_the_others(sim):
         sim.set_fault("server_errors", company="nope")
 
 
+def test_malformed_fault_drops_a_required_field(sim):
+    asset = components("vibration", "Jaguar")[0]["id"]
+    sim.set_fault("malformed", count=2)
+
+    locations = get(sim, f"/companies/{JAGUAR}/locations").json()
+    vibration = get(sim, f"/assets/{asset}/vibration", params=window(SIM_NOW, days=1)).json()
+    intact = get(sim, f"/companies/{JAGUAR}/locations").json()
+
+    assert "id" not in locations["data"][0]
+    assert all("id" in record for record in locations["data"][1:])
+    assert "sampledAt" not in vibration
+    assert "vel" in vibration
+    assert all("id" in record for record in intact["data"])
+
+
 def test_resets_abort_the_connection_without_an_answer(sim):
     sim.set_fault("resets", count=1)
 

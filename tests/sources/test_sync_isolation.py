@@ -136,3 +136,24 @@ def test_given_the_optional_companies_endpoint_failing_then_configured_companies
 
         assert "optional /companies" in str(failed.value)
         assert_matches_truth(db, truth(sim), "plant")  # company names kept from before
+
+
+@pytest.mark.parametrize("route", ["assets", "events", "rotation"])
+def test_given_a_body_missing_a_required_field_then_that_part_fails_and_the_rest_loads(
+    sim, tmp_path, route
+):
+    db = tmp_path / "w.duckdb"
+    sim.set_fault("malformed", route=route, **PERSISTENT)
+
+    with pytest.raises(SyncFailed) as failed:
+        sync_tobias(sim, db)
+
+    assert "unexpected body" in str(failed.value)
+    assert any(f["affected"] > 0 for f in sim.faults())
+    healthy = {name: table for name, table in truth(sim).items() if name not in FEEDS[route]}
+    assert_matches_truth(db, healthy, "plant")
+
+    sim.clear_faults()
+    sync_tobias(sim, db)
+
+    assert_matches_truth(db, truth(sim), "plant")

@@ -104,6 +104,21 @@ def process_inbox(
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(handled), skip_reason=skip)
 
 
+def first_syncs(
+    context: dg.SensorEvaluationContext, connections: ConnectionsResource
+) -> dg.SensorResult:
+    """A connection the code location has not synced yet gets its first sync at once
+    (catalogs and telemetry; the transform follows when they land), instead of waiting
+    up to 15 minutes for a schedule tick. The cursor lists the connections requested."""
+    requested = json.loads(context.cursor or "[]")
+    new = [name for name in connections.names if name not in requested]
+    today = datetime.now(UTC).date()
+    runs = [r for name in new for r in sync_requests(name, today, "first_sync")]
+    skip = None if runs else "every connection has had its first sync requested"
+    cursor = json.dumps(sorted({*requested, *new}))
+    return dg.SensorResult(run_requests=runs, cursor=cursor, skip_reason=skip)
+
+
 connection_health = dg.sensor(
     name="connection_health",
     jobs=JOBS,
@@ -122,7 +137,16 @@ webhook_inbox = dg.sensor(
     "sync; reauthorization and status events update the connection's status.",
 )(process_inbox)
 
-CONNECTION_SENSORS = [connection_health, webhook_inbox]
+first_sync = dg.sensor(
+    name="first_sync",
+    jobs=JOBS,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Syncs a newly configured connection at once (catalogs and telemetry), so "
+    "the graph fills in without waiting for the first schedule tick.",
+)(first_syncs)
+
+CONNECTION_SENSORS = [connection_health, webhook_inbox, first_sync]
 
 
 class _EventHandler:

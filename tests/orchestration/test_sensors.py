@@ -159,3 +159,18 @@ def test_given_one_endpoint_failing_for_good_when_catalog_runs_then_the_rest_mat
     assert data["reason"] == "transient"
     assert "events of company" in data["message"]
     assert "what to do" in data["message"]
+
+
+def test_given_a_connection_never_synced_then_first_sync_runs_it_without_a_schedule_tick(stack):
+    first = stack.tick("first_sync")
+    again = stack.tick("first_sync", first.cursor)
+
+    jobs = sorted((r.job_name, r.tags["tractian/connection"]) for r in first.run_requests)
+    assert jobs == [("catalog_sync", CONNECTION), ("telemetry_sync", CONNECTION)]
+    assert again.run_requests == []
+    for request in first.run_requests:
+        run = stack.run(request.job_name, request.partition_key, tags=request.tags)
+        assert run.success
+    with duckdb.connect(str(stack.db_path), read_only=True) as conn:
+        present = rs.present_tables(conn)
+    assert {"assets", "vibration_samples"} <= present

@@ -74,6 +74,7 @@ def assert_graph_and_sensors(port):
     sensors = graphql(port, SENSORS)["sensorsOrError"]["results"]
     assert {s["name"]: s["sensorState"]["status"] for s in sensors} == {
         "connection_health": "RUNNING",
+        "first_sync": "RUNNING",
         "notification_delivery": "RUNNING",
         "run_failure_alerts": "RUNNING",
         "transforms_after_inputs": "RUNNING",

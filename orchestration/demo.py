@@ -9,9 +9,10 @@ reliability team asks.
 import argparse
 from pathlib import Path
 
+from sources import settings
 from sources.cli_types import int_at_least
 
-DEFAULT_DEMO_DB = Path("warehouse/tractian.duckdb")
+DEFAULT_DEMO_DB = Path(settings.DEFAULT_DB_PATH)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

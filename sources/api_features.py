@@ -23,7 +23,7 @@ from sources.errors import (
 )
 
 Record = dict[str, Any]
-REAUTHORIZATION_REQUIRED = "reauthorization_required"
+REAUTHORIZATION_REQUIRED = ReauthorizationRequired.code
 
 
 @dataclass(frozen=True)

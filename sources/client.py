@@ -262,7 +262,7 @@ def _retry_after(response: urllib3.BaseHTTPResponse) -> float:
 def _error_for(status: int, body: bytes, path: str) -> TractianError:
     code, message = _error_code(body)
     where = f"GET {path}: HTTP {status}"
-    if status == 401 and code == "reauthorization_required":
+    if status == 401 and code == ReauthorizationRequired.code:
         return ReauthorizationRequired(f"{where} reauthorization_required")
     if status == 401:
         return InvalidToken(f"{where} invalid_token")

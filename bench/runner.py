@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.simproc import SimProcess
-from sources.simulator.server_routes import API_ROUTES
+from simulator.server_routes import API_ROUTES
 
 # The simulator's route kinds under /assets/{id}: every telemetry request, probes included.
 TELEMETRY_ROUTES = tuple(kind for kind, path, _ in API_ROUTES if path.startswith("/assets/"))

@@ -22,9 +22,9 @@ from typing import Any
 from bench.columns import BACKFILL, LOOKBACK, streams_per_type
 from bench.runner import run_child
 from bench.simproc import SimProcess
+from simulator.clock import to_ms
+from simulator.world import SimConfig, World
 from sources.settings import MAX_WINDOW
-from sources.simulator.clock import to_ms
-from sources.simulator.world import SimConfig, World
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 BACKFILL_DAYS = 14

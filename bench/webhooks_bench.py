@@ -26,7 +26,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from sources.webhooks.signing import signed_headers
+from webhooks.signing import signed_headers
 
 
 def _free_port() -> int:

@@ -3,7 +3,7 @@
 Asset bodies turn what `sources/` raises into a `dg.Failure` whose metadata carries the
 `reason` and `connection`; the failure sensor reads them back (and falls back to the
 error text for failures raised elsewhere, such as a blocking check). Alerts are queued
-in the signed notifier's outbox (`sources/webhooks/notifier.py`) when
+in the signed notifier's outbox (`webhooks/notifier.py`) when
 `TRACTIAN_NOTIFY_URL` is set, and always written to the Dagster log of the sensor tick
 that raised them, so they show in the UI either way.
 """
@@ -18,7 +18,7 @@ import dagster as dg
 from sources.connections import ConnectionConfigError
 from sources.errors import TractianError
 from sources.pipeline import ConnectionNeedsAttention, SyncFailed
-from sources.webhooks import settings as webhook_settings
+from webhooks import settings as webhook_settings
 
 REAUTHORIZATION_REQUIRED = "reauthorization_required"
 INVALID_TOKEN = "invalid_token"
@@ -103,7 +103,7 @@ class Alerter:
                 f"{webhook_settings.NOTIFY_URL_ENV} is not set: the alert is only shown here"
             )
             return None
-        from sources.webhooks.notifier import Notifier
+        from webhooks.notifier import Notifier
 
         notifier = Notifier.from_env(self.outbox_path)
         try:

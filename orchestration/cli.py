@@ -11,10 +11,10 @@ import sys
 
 # (module, ...) each exposing register(subparsers); order is the order of --help.
 COMMAND_MODULES = (
-    "sources.simulator.cli",
+    "simulator.cli",
     "orchestration.sync_cli",
     "transforms.cli",
-    "sources.webhooks.cli",
+    "webhooks.cli",
     "orchestration.demo",
     "orchestration.ui",
 )

@@ -18,7 +18,7 @@ from orchestration.resources import ConnectionsResource
 from sources.api_features import check_health
 from sources.connections import ConnectionConfigError
 from sources.errors import TractianError
-from sources.webhooks.notifier import CONNECTION_RESTORED, REAUTHORIZATION_REQUIRED, SYNC_FAILED
+from webhooks.notifier import CONNECTION_RESTORED, REAUTHORIZATION_REQUIRED, SYNC_FAILED
 
 # Requests for a catch-up sync of one connection, given its name and today's date.
 CatchUp = Callable[[str, date], list[dg.RunRequest]]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sources.webhooks.sqlite_store import connect, from_iso, to_iso, transaction
+from webhooks.sqlite_store import connect, from_iso, to_iso, transaction
 
 ONLINE, OFFLINE = "online", "offline"
 REAUTHORIZATION_REQUIRED, INVALID_TOKEN = "reauthorization_required", "invalid_token"

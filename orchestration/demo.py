@@ -31,9 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     from orchestration.mart_summaries import SUMMARIZED_MARTS, mart_summary
+    from simulator import SimConfig, Simulator
     from sources.connections import Connection
     from sources.pipeline import sync
-    from sources.simulator import SimConfig, Simulator
     from transforms.run import transform
 
     print(f"Starting the simulator ({args.days} days of history) ...", flush=True)

@@ -16,7 +16,7 @@ from orchestration.connection_status import ConnectionStatusStore
 from sources import settings
 from sources.client import RetryPolicy, TractianClient
 from sources.connections import Connection, load_connection
-from sources.webhooks import settings as webhook_settings
+from webhooks import settings as webhook_settings
 
 DEFAULT_STATUS_PATH = "warehouse/connection_status.sqlite"
 # A health probe must answer within a sensor tick: few, short retries.

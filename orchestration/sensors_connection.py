@@ -20,7 +20,7 @@ from orchestration.resources import (
     ConnectionStatusResource,
     WebhookInboxResource,
 )
-from sources.webhooks.inbox import Inbox, InboxEvent
+from webhooks.inbox import Inbox, InboxEvent
 
 SYNC_COMPLETED = "sync.completed"
 REAUTHORIZATION_EVENT = "connection.reauthorization_required"

@@ -17,8 +17,8 @@ from orchestration.connection_health import apply_status
 from orchestration.partitions import CONNECTION
 from orchestration.resources import AlertsResource, ConnectionsResource, ConnectionStatusResource
 from orchestration.sensors_connection import catch_up
-from sources.webhooks import settings as webhook_settings
-from sources.webhooks.notifier import SYNC_FAILED, Notifier
+from webhooks import settings as webhook_settings
+from webhooks.notifier import SYNC_FAILED, Notifier
 
 ALERT_REASON_TAG = "tractian/alert_reason"
 MESSAGE_LIMIT = 600

@@ -131,7 +131,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def _start_demo_simulator() -> tuple[Any, dict[str, str]]:
     """A real-time simulator with a few days of history, and the env naming it `demo`."""
-    from sources.simulator import SimConfig, Simulator
+    from simulator import SimConfig, Simulator
 
     simulator = Simulator(SimConfig(days=DEMO_HISTORY_DAYS), speed=1.0).start()
     history_start = datetime.now(UTC) - timedelta(days=DEMO_HISTORY_DAYS)

@@ -17,7 +17,7 @@ SIM_NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def simulator_factory() -> Iterator[Callable[..., Any]]:
-    from sources.simulator import SimConfig, Simulator
+    from simulator import SimConfig, Simulator
 
     started = []
 

@@ -17,9 +17,9 @@ import pytest
 
 from bench.__main__ import QUICK
 from bench.scenarios import NOW
-from sources.simulator.clock import to_ms
-from sources.simulator.ground_truth_telemetry import energy_tables, vibration_tables
-from sources.simulator.world import SimConfig, World
+from simulator.clock import to_ms
+from simulator.ground_truth_telemetry import energy_tables, vibration_tables
+from simulator.world import SimConfig, World
 
 pytestmark = pytest.mark.slow
 

@@ -113,7 +113,7 @@ def schedule_tick(
 
 @pytest.fixture
 def sim(simulator_factory: Any) -> Any:
-    from sources.simulator import SimConfig
+    from simulator import SimConfig
 
     return simulator_factory(SimConfig(days=2), rate_limit=None)
 

@@ -13,7 +13,7 @@ RESTORED_ALERT = "tractian_elt.connection.restored"
 
 @pytest.fixture
 def public_stack(simulator_factory, tmp_path, monkeypatch, endpoint):
-    from sources.simulator import SimConfig
+    from simulator import SimConfig
 
     sim = simulator_factory(SimConfig(days=2), rate_limit=None, profile="public")
     jaguar = sim.world.tokens[sim.tokens[TOKEN]].company_ids[0]
@@ -55,7 +55,7 @@ def test_given_revoked_token_on_the_published_api_then_one_invalid_token_alert_a
 def test_given_no_companies_on_the_published_api_then_misconfigured_not_a_token_alert(
     simulator_factory, tmp_path, monkeypatch, endpoint
 ):
-    from sources.simulator import SimConfig
+    from simulator import SimConfig
 
     sim = simulator_factory(SimConfig(days=2), rate_limit=None, profile="public")
     for stack in make_stack(sim, tmp_path, monkeypatch, endpoint):  # no COMPANIES setting

@@ -9,9 +9,9 @@ import pytest
 from orchestration.partitions import telemetry_key
 from orchestration.resources import TransformResource
 from sources import raw_schema as rs
-from sources.webhooks.signing import verify
 from tests.conftest import SIM_NOW
 from tests.orchestration.conftest import CONNECTION, TOKEN, make_stack
+from webhooks.signing import verify
 
 REAUTH_ALERT = "tractian_elt.connection.reauthorization_required"
 RESTORED_ALERT = "tractian_elt.connection.restored"

@@ -18,7 +18,7 @@ RESTORED_ALERT = "tractian_elt.connection.restored"
 
 @pytest.fixture
 def wired(simulator_factory, tmp_path, monkeypatch, endpoint):
-    from sources.simulator import SimConfig
+    from simulator import SimConfig
 
     secret = new_secret()
     inbox = tmp_path / "warehouse" / "webhooks_inbox.sqlite"

@@ -8,7 +8,7 @@ from functools import cache
 
 import numpy as np
 
-from sources.simulator.world import SimConfig, World
+from simulator.world import SimConfig, World
 
 START_MS = int(datetime(2025, 6, 2, 12, 0, tzinfo=UTC).timestamp() * 1000)
 MINUTE = 60_000
@@ -25,7 +25,7 @@ def shared_world(seed: int = 7, scale: int = 1) -> World:
 
 @cache
 def demo_dump() -> dict:
-    data = importlib.resources.files("sources.simulator").joinpath("data", "tractian-demo-api.json")
+    data = importlib.resources.files("simulator").joinpath("data", "tractian-demo-api.json")
     return json.loads(data.read_bytes())
 
 

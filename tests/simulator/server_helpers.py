@@ -18,7 +18,7 @@ DUMP_NAME = "tractian-demo-api.json"
 @cache
 def demo_dump() -> dict[str, Any]:
     """The demo dump read straight from the package data, independently of the World."""
-    data = importlib.resources.files("sources.simulator").joinpath("data", DUMP_NAME)
+    data = importlib.resources.files("simulator").joinpath("data", DUMP_NAME)
     return json.loads(data.read_bytes())
 
 

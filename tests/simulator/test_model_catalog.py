@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from sources.simulator.world import SimConfig, World
+from simulator.world import SimConfig, World
 from tests.simulator.model_support import ISO_PATTERN, START_MS, demo_dump, ms, shared_world
 
 HEX24 = re.compile(r"^[0-9a-f]{24}$")

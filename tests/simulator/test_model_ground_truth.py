@@ -8,9 +8,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from simulator.ground_truth import ground_truth
+from simulator.world import SimConfig, World
 from sources.raw_schema import RAW_TABLES
-from sources.simulator.ground_truth import ground_truth
-from sources.simulator.world import SimConfig, World
 from tests.simulator.model_support import DAY, HOUR, START_MS, demo_dump, ms, shared_world
 
 WINDOW_START = START_MS - 3 * DAY

@@ -5,7 +5,7 @@ import numpy as np
 import orjson
 import pytest
 
-from sources.simulator.world import SimConfig, World
+from simulator.world import SimConfig, World
 from tests.simulator.model_support import (
     DAY,
     HOUR,

@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from orchestration.cli import main
+from simulator import SimConfig, Simulator
 from sources.raw_schema import RAW_TABLES
-from sources.simulator import SimConfig, Simulator
 from tests.simulator.server_helpers import company_id, free_port
 
 NOW = "2025-06-02T12:00:00Z"

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sources.simulator.clock import SimClock, to_ms
+from simulator.clock import SimClock, to_ms
 
 START = datetime(2025, 6, 2, 12, tzinfo=UTC)
 START_MS = 1_748_865_600_000  # 2025-06-02T12:00:00Z worked out by hand

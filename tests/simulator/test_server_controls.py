@@ -4,7 +4,7 @@ limiter, over real HTTP. The fault profiles themselves are in test_server_faults
 import pytest
 import requests
 
-from sources.simulator import SimConfig, Simulator
+from simulator import SimConfig, Simulator
 from tests.conftest import SIM_NOW
 from tests.simulator.server_helpers import (
     company_id,

@@ -4,7 +4,7 @@ and records have their own modules; the public profile is in test_server_public.
 
 import pytest
 
-from sources.simulator import SimConfig, Simulator
+from simulator import SimConfig, Simulator
 from tests.conftest import SIM_NOW
 from tests.simulator.server_helpers import (
     company_id,

@@ -10,7 +10,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 import requests
 
-from sources.simulator import SimConfig, Simulator
+from simulator import SimConfig, Simulator
 from tests.conftest import SIM_NOW
 from tests.simulator.server_helpers import (
     company_id,

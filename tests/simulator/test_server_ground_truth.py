@@ -8,7 +8,7 @@ from datetime import timedelta
 import pyarrow.compute as pc
 import pytest
 
-from sources.simulator import SimConfig, Simulator
+from simulator import SimConfig, Simulator
 from tests.conftest import SIM_NOW
 from tests.simulator.server_helpers import company_id, get, iso, page_through, parse_iso
 

@@ -5,7 +5,7 @@ what is absent, how errors look, how paging defaults, what a wrong probe answers
 import pytest
 import requests
 
-from sources.simulator import SimConfig, Simulator
+from simulator import SimConfig, Simulator
 from tests.conftest import SIM_NOW
 from tests.simulator.server_helpers import (
     company_id,

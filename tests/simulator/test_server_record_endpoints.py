@@ -3,7 +3,7 @@ orders, and the priority and category lists, with their filters and paging."""
 
 import pytest
 
-from sources.simulator import SimConfig, Simulator
+from simulator import SimConfig, Simulator
 from tests.conftest import SIM_NOW
 from tests.simulator.server_helpers import (
     company_id,

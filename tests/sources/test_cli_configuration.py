@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sources.simulator import SimConfig, Simulator
+from simulator import SimConfig, Simulator
 from tests.sources.conftest import PROFILES, assert_matches_truth, token_companies
 
 # The published API has no clock: a sync ends at the local one, so the simulated API's

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
+from simulator import SimConfig, Simulator
 from sources.client import TractianClient, iso
 from sources.errors import InvalidToken, NotFound, RequestRejected
-from sources.simulator import SimConfig, Simulator
 from tests.sources.conftest import connection_for, fast_client, utc
 
 NOW = utc(2026, 11, 20, 12, 0)

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
+from simulator import SimConfig, Simulator
 from sources.connections import ConnectionConfigError, connection_names, load_connection
-from sources.simulator import SimConfig, Simulator
 from tests.sources.conftest import utc
 
 

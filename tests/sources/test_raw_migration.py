@@ -8,10 +8,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from simulator import SimConfig, Simulator
 from sources import raw_schema as rs
 from sources.pipeline import sync
 from sources.raw_migrations import VERSION_TABLE, migrate
-from sources.simulator import SimConfig, Simulator
 from tests.sources.conftest import (
     connection_for,
     fast_client,

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
+from simulator import SimConfig, Simulator
 from sources.sensor_types import needs_probe, sensor_types
-from sources.simulator import SimConfig, Simulator
 from tests.sources.conftest import connection_for, fast_client, utc
 
 NOW = utc(2026, 11, 20, 12, 0)

@@ -7,10 +7,10 @@ import duckdb
 import pyarrow.compute as pc
 import pytest
 
+from simulator import SimConfig, Simulator
 from sources import raw_schema as rs
 from sources.connections import Connection, ConnectionConfigError
 from sources.pipeline import sync
-from sources.simulator import SimConfig, Simulator
 from tests.sources.conftest import (
     PROFILES,
     assert_matches_truth,

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sources.simulator import SimConfig, Simulator
+from simulator import SimConfig, Simulator
 from tests.sources.conftest import PROFILES, assert_matches_truth, token_companies
 
 # A user's sync runs on the local clock where the API has none (the published API): the

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
+from simulator import SimConfig, Simulator
 from sources.pipeline import ConnectionNeedsAttention, SyncFailed, sync
-from sources.simulator import SimConfig, Simulator
 from tests.sources.conftest import (
     PROFILES,
     assert_matches_truth,

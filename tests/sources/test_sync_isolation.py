@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from simulator import SimConfig, Simulator
 from sources import raw_schema as rs
 from sources.pipeline import SyncFailed, sync
-from sources.simulator import SimConfig, Simulator
 from tests.sources.conftest import (
     PROFILES,
     assert_matches_truth,

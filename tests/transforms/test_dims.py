@@ -225,7 +225,7 @@ def _demo_rows(published: bool) -> tuple[list[dict], ...]:
     """companies, locations, assets, asset_sensor_types from the demo dump, as the
     integration profile serves them or as the published API and the connector's probes
     give them (no sensor fields but the `sensors` list, no company names)."""
-    path = resources.files("sources.simulator") / "data" / "tractian-demo-api.json"
+    path = resources.files("simulator") / "data" / "tractian-demo-api.json"
     dump = json.loads(path.read_text())
     companies = [
         {"id": c["id"], "name": None if published else c["name"]} for c in dump["companies"]

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from sources.webhooks.inbox import Inbox
-from sources.webhooks.receiver import build_app
-from sources.webhooks.signing import signed_headers
+from webhooks.inbox import Inbox
+from webhooks.receiver import build_app
+from webhooks.signing import signed_headers
 
 
 def new_secret() -> str:

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import standardwebhooks
 
-from sources.webhooks.inbox import Inbox, InboxEvent
-from sources.webhooks.notifier import SYNC_COMPLETED, SYNC_FAILED, Notifier
-from sources.webhooks.outbox import Outbox
 from tests.webhooks.conftest import clean_env, cli, new_secret
+from webhooks.inbox import Inbox, InboxEvent
+from webhooks.notifier import SYNC_COMPLETED, SYNC_FAILED, Notifier
+from webhooks.outbox import Outbox
 
 SECRET = new_secret()
 

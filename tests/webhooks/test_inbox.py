@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sources.webhooks.inbox import Inbox, InboxEvent
+from webhooks.inbox import Inbox, InboxEvent
 
 T0 = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 

@@ -10,15 +10,15 @@ from datetime import UTC, datetime
 import pytest
 import standardwebhooks
 
-from sources.webhooks.notifier import (
+from tests.webhooks.conftest import new_secret
+from webhooks.notifier import (
     CONNECTION_RESTORED,
     REAUTHORIZATION_REQUIRED,
     SYNC_COMPLETED,
     SYNC_FAILED,
     Notifier,
 )
-from sources.webhooks.outbox import Outbox
-from tests.webhooks.conftest import new_secret
+from webhooks.outbox import Outbox
 
 SECRET = new_secret()
 

@@ -13,7 +13,6 @@ import pytest
 import requests
 import standardwebhooks
 
-from sources.webhooks.signing import signed_headers
 from tests.webhooks.conftest import (
     event_body,
     new_secret,
@@ -21,6 +20,7 @@ from tests.webhooks.conftest import (
     signed_request,
     stored_ids,
 )
+from webhooks.signing import signed_headers
 
 SECRET = new_secret()
 OTHER_SECRET = new_secret()

@@ -3,9 +3,9 @@
 import pytest
 import standardwebhooks
 
-from sources.webhooks import settings
-from sources.webhooks.signing import signed_headers
 from tests.webhooks.conftest import new_secret
+from webhooks import settings
+from webhooks.signing import signed_headers
 
 
 def test_given_comma_separated_secrets_with_spaces_then_each_is_kept():

@@ -24,6 +24,7 @@ from sources.errors import (
 
 Record = dict[str, Any]
 REAUTHORIZATION_REQUIRED = ReauthorizationRequired.code
+COMPANIES = "/companies"
 
 
 @dataclass(frozen=True)
@@ -50,18 +51,32 @@ class ApiFeatures:
 
         return f"/connection {answered(self.connection)}, /companies {answered(self.companies)}"
 
+    @property
+    def needs_reauthorization(self) -> bool:
+        """`/connection` says the customer must reauthorize (its other endpoints 401)."""
+        return (self.connection or {}).get("status") == REAUTHORIZATION_REQUIRED
+
+    @property
+    def companies_failed(self) -> bool:
+        """`/companies` exists but did not answer: the company names are unknown now."""
+        return COMPANIES in self.failed
+
     def check_authorized(self) -> None:
         """Raise `ReauthorizationRequired` when `/connection` says the customer must act."""
-        if (self.connection or {}).get("status") == REAUTHORIZATION_REQUIRED:
+        if self.needs_reauthorization:
             raise ReauthorizationRequired(f"GET /connection: {REAUTHORIZATION_REQUIRED}")
 
 
 def detect(client: TractianClient) -> ApiFeatures:
     """Ask the optional endpoints. Any 401 raises as it would on a data request; any other
-    failure leaves that endpoint out of this sync, noted in `failed`."""
+    failure leaves that endpoint out of this sync, noted in `failed`. Behind a connection
+    that needs reauthorization, `/companies` (which would answer 401) is not asked."""
     failed: dict[str, str] = {}
-    connection = _optional(client, "/connection", failed)
-    return ApiFeatures(connection, _optional(client, "/companies", failed), failed)
+    only_connection = ApiFeatures(_optional(client, "/connection", failed), None, failed)
+    if only_connection.needs_reauthorization:
+        return only_connection
+    companies = _optional(client, COMPANIES, failed)
+    return ApiFeatures(only_connection.connection, companies, failed)
 
 
 def _optional(client: TractianClient, path: str, failed: dict[str, str]) -> Any:
@@ -87,8 +102,8 @@ def companies_to_sync(
     """
     wanted = tuple(dict.fromkeys(connection.company_ids))  # a company listed twice syncs once
     if features.companies is None:
-        if not wanted and "/companies" in features.failed:
-            raise TransientError(features.failed["/companies"])
+        if not wanted and features.companies_failed:
+            raise TransientError(features.failed[COMPANIES])
         if not wanted:
             raise ConnectionConfigError(
                 f"connection {connection.name!r}: this API has no /companies endpoint (the "
@@ -125,17 +140,15 @@ def check_health(client: TractianClient, connection: Connection) -> Health:
     Raises `ConnectionConfigError` when the companies are neither configured nor listed,
     and `TractianError` when the API did not answer.
     """
-    failed: dict[str, str] = {}
     try:
-        status = _optional(client, "/connection", failed)
-        if status is not None and status.get("status") == REAUTHORIZATION_REQUIRED:
+        features = detect(client)
+        status = features.connection
+        if status is not None and features.needs_reauthorization:
             # its data endpoints answer 401 now; /connection alone still names the connection
             action = ReauthorizationRequired.action
-            features = ApiFeatures(status, None)
             return Health(
                 REAUTHORIZATION_REQUIRED, action, features, [], status.get("connectionId")
             )
-        features = ApiFeatures(status, _optional(client, "/companies", failed), failed)
         companies, _ = companies_to_sync(connection, features)
         if status is not None:
             return Health(

@@ -165,7 +165,7 @@ def sync(
         client, connection, window, run, companies, concurrency=concurrency, warehouse=db_path
     )
     selected = list(resources) if resources is not None else list(rs.RAW_TABLES)
-    if "/companies" in features.failed:  # the names are unknown this time: keep the old ones
+    if features.companies_failed:  # the names are unknown this time: keep the old ones
         selected = [table for table in selected if table != rs.COMPANIES.name]
     source = source.with_resources(*selected)
     try:

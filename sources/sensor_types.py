@@ -5,11 +5,11 @@ whose `sensors` list is non-empty is monitored, and only the telemetry endpoint 
 answers with samples tells which kind it is. Such an asset is probed once over the range
 the sync reads, newest 7 days first: vibration, then energy active power, then the same
 7 days earlier, until one answers with samples (a sensor that reports costs one request,
-a meter two). The answer is
-remembered in the pipeline's state (committed with the load, like every cursor), so
-later syncs send no probe. An asset that answered neither is probed again after a day,
-or at once when a sync reads further back than its probe looked (`--start`); any asset
-is probed again when its `sensors` list changes (a sensor was swapped).
+a meter two). The answer is remembered in the pipeline's state (committed with the load,
+like every cursor), so later syncs send no probe. An asset that answered neither is
+probed again after a day, or at once when a sync reads further back than its probe
+looked (`--start`); any asset is probed again when its `sensors` list changes (a sensor
+was swapped).
 A probe that fails (after the client's retries) is a failure of that asset only: it
 stays unknown, its memory unchanged, and the next sync probes it again.
 """

@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 
 from sources import raw_schema as rs
-from sources.client import iso
+from sources.client import iso8601
 from sources.sensor_types import PROBED
 
 CONNECTION_NAME = "bench"
@@ -48,7 +48,7 @@ def _connector(args: argparse.Namespace) -> dict[str, Any]:
         "rows": rows,
         "requests": report.requests,
         "bytes": report.bytes,
-        "now": iso(report.now),
+        "now": iso8601(report.now),
         "probed_assets": _probed_assets(args.db),
     }
 
@@ -92,7 +92,7 @@ def _naive(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _transform(args: argparse.Namespace) -> dict[str, Any]:
-    from transforms.run import transform
+    from transforms.warehouse.run import transform
 
     report = transform(args.db, full=args.full)
     return {"rebuilt_partitions": report.rebuilt_partitions, "up_to_date": report.up_to_date}
@@ -104,7 +104,7 @@ MODULES = {
     "connector": ["sources.pipeline", "sources.connections"],
     "floor": ["bench.floor", "sources.client"],
     "naive": ["bench.naive", "sources.client"],
-    "transform": ["transforms.run"],
+    "transform": ["transforms.warehouse.run"],
 }
 
 

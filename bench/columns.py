@@ -23,7 +23,7 @@ from sources.client import TractianClient
 from sources.connections import Connection
 from sources.sensor_types import sensor_types
 from sources.source import TELEMETRY_SERIES as CONNECTOR_SERIES
-from sources.telemetry import SyncWindow
+from sources.telemetry_streams import SyncWindow
 
 _UPPER = re.compile(r"([A-Z])")
 _RENAMED = {"id": "sample_id"}  # the rotation body's sample ids

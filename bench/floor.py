@@ -22,8 +22,8 @@ import pyarrow as pa
 from bench.columns import Stream, fetch_all, flatten, fleet, window
 from sources import raw_schema as rs
 from sources import settings
-from sources.client import TractianClient, iso
-from sources.telemetry import Window
+from sources.client import TractianClient, iso8601
+from sources.telemetry_streams import Window
 
 # DuckDB's row group: inserting whole row groups costs about half as much as 100k-row
 # batches, which leave a partial row group for the next insert to reopen (measured).
@@ -54,7 +54,7 @@ def _fetched(
 ) -> Iterator[tuple[Stream, pa.Table]]:
     def fetch(task: tuple[Stream, Window]) -> tuple[Stream, pa.Table | None]:
         stream, (start, end) = task
-        body = client.get(stream.path, {"start": iso(start), "end": iso(end)})
+        body = client.get(stream.path, {"start": iso8601(start), "end": iso8601(end)})
         return stream, None if body is None else to_arrow(stream, body)
 
     for stream, table in fetch_all(fetch, tasks, concurrency):
@@ -142,13 +142,13 @@ def sync_floor(
             _write(con, name, batch, merge[name])
             rows += batch.num_rows
         paths = [s.path for s in found.streams]
-        ends = pa.table({"path": paths, "window_end": [iso(now)] * len(paths)})
+        ends = pa.table({"path": paths, "window_end": [iso8601(now)] * len(paths)})
         con.register("ends", ends)  # one statement: executemany costs ~5 ms a row
         con.execute(f"INSERT OR REPLACE INTO {STATE} SELECT * FROM ends")
         _save_memory(con, memory)
     return {
         "rows": rows,
-        "now": iso(now),
+        "now": iso8601(now),
         "probes_sent": found.probe_requests,
         "probed_assets": found.probed_assets,
     }

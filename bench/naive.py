@@ -13,8 +13,8 @@ import dlt
 
 from bench.columns import Stream, fetch_all, flatten, fleet, window
 from sources import raw_schema as rs
-from sources.client import TractianClient, iso
-from sources.telemetry import SyncWindow
+from sources.client import TractianClient, iso8601
+from sources.telemetry_streams import SyncWindow
 
 Row = dict[str, Any]
 
@@ -33,7 +33,7 @@ def _rows(
 ) -> Iterator[list[Row]]:
     def fetch(task: tuple[Stream, tuple[datetime, datetime]]) -> list[Row]:
         stream, (start, end) = task
-        body = client.get(stream.path, {"start": iso(start), "end": iso(end)})
+        body = client.get(stream.path, {"start": iso8601(start), "end": iso8601(end)})
         return [] if body is None else to_rows(stream, body)
 
     tasks = [(s, w) for s in table_streams for w in sync_window.windows(None)]

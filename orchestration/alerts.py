@@ -15,21 +15,25 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.connection_status import (
+    INVALID_TOKEN,
+    MISCONFIGURED,
+    NEEDS_ATTENTION,
+    REAUTHORIZATION_REQUIRED,
+)
 from sources.connections import ConnectionConfigError
 from sources.errors import TractianError
 from sources.pipeline import ConnectionNeedsAttention, SyncFailed
 from webhooks import settings as webhook_settings
 
-REAUTHORIZATION_REQUIRED = "reauthorization_required"
-INVALID_TOKEN = "invalid_token"
-MISCONFIGURED = "misconfigured"
 RATE_LIMITED = "rate_limited"
 TRANSIENT = "transient"
 DATA_QUALITY = "data_quality"
 FORBIDDEN = "forbidden"
 UNEXPECTED = "unexpected"
-# reasons only a person can clear: the connection's status records them, runs don't retry
-ATTENTION_REASONS = frozenset({REAUTHORIZATION_REQUIRED, INVALID_TOKEN, MISCONFIGURED})
+# Reasons only a person can clear are the statuses of a connection that needs attention:
+# the connection's status records them and runs don't retry.
+ATTENTION_REASONS = NEEDS_ATTENTION
 WAREHOUSE_WIDE = "all"  # the transform reads every connection's rows
 
 # (marker in an error's text, reason), first match wins: for failures that reached the

@@ -60,7 +60,11 @@ def _spec(table: rs.RawTable, group: str, what: str) -> dg.AssetSpec:
         kinds={"dlt", "duckdb"},
         owners=OWNERS,
         description=f"{what}: raw `{rs.DATASET}.{table.name}` as the Tractian API returns it, "
-        f"merged on ({', '.join(table.primary_key)}).",
+        + (
+            f"appended (only samples not yet held) and unique on ({', '.join(table.primary_key)})."
+            if table.telemetry
+            else f"merged on ({', '.join(table.primary_key)})."
+        ),
         metadata={
             "dagster/column_schema": _column_schema(table),
             "dagster/table_name": f"{rs.DATASET}.{table.name}",

@@ -12,17 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from orchestration.keys import table_key
 from orchestration.mart_summaries import markdown_table
 from orchestration.resources import TransformResource
 from transforms import tables as t
-from transforms.checks import CheckResult, check_table
 from transforms.models import MODELS
-from transforms.warehouse import connect, table_exists
-
-RAW_DATASET = "tractian_raw"  # the connector's dataset; the layers meet at table names
+from transforms.warehouse.checks import CheckResult, QuarantineShare, check_table, quarantine_share
+from transforms.warehouse.duckdb_io import connect
 
 PANDERA_CHECK = "pandera_model"
 QUARANTINE_CHECK = "quarantine_under_threshold"
@@ -57,8 +54,8 @@ def check_results(db_path: Path, settings: TransformResource) -> Iterator[dg.Ass
     try:
         for name in VALIDATED:
             yield pandera_result(check_table(conn, name, max_examples=EXAMPLES))
-        for clean, raws in t.RAW_OF_CLEAN.items():
-            yield quarantine_result(conn, raws, clean, settings.quarantine_max_fraction)
+        for clean in t.RAW_OF_CLEAN:
+            yield quarantine_result(quarantine_share(conn, clean), settings.quarantine_max_fraction)
     finally:
         conn.close()
 
@@ -79,44 +76,20 @@ def pandera_result(result: CheckResult) -> dg.AssetCheckResult:
     )
 
 
-def quarantine_result(
-    conn: duckdb.DuckDBPyConnection, raws: tuple[str, ...], clean: str, max_fraction: float
-) -> dg.AssetCheckResult:
-    """Quarantined rows of each of `raws` over its raw rows (raw keys, not clean rows: an
-    energy sample is one raw row but three clean rows, one per phase). It passes when
-    every raw table's share is within `max_fraction`; `fraction` is the largest share."""
-    by_rule: dict[str, int] = {}
-    quarantined, total, fraction = 0, 0, 0.0
-    for raw in raws:
-        counts = conn.execute(
-            f"SELECT rule, count(*) FROM {t.quarantine_table(raw)} GROUP BY rule"
-        ).fetchall()
-        for rule, count in counts:
-            by_rule[rule] = by_rule.get(rule, 0) + count
-        raw_quarantined = sum(count for _, count in counts)
-        raw_total = _raw_rows(conn, raw)
-        quarantined, total = quarantined + raw_quarantined, total + raw_total
-        fraction = max(fraction, raw_quarantined / raw_total if raw_total else 0.0)
+def quarantine_result(share: QuarantineShare, max_fraction: float) -> dg.AssetCheckResult:
+    """Passes when every raw table's quarantined share is within `max_fraction`."""
     return dg.AssetCheckResult(
         check_name=QUARANTINE_CHECK,
-        asset_key=table_key(clean),
-        passed=fraction <= max_fraction,
+        asset_key=table_key(share.table),
+        passed=share.fraction <= max_fraction,
         metadata={
-            "quarantined": quarantined,
-            "raw_rows": total,
-            "fraction": fraction,
+            "quarantined": share.quarantined,
+            "raw_rows": share.raw_rows,
+            "fraction": share.fraction,
             "max_fraction": max_fraction,
-            "by_rule": dg.MetadataValue.json(dict(sorted(by_rule.items()))),
+            "by_rule": dg.MetadataValue.json(share.by_rule),
         },
     )
-
-
-def _raw_rows(conn: duckdb.DuckDBPyConnection, raw: str) -> int:
-    """Rows of raw table `raw`; 0 when the connector has not created it (nothing loaded)."""
-    qualified = f"{RAW_DATASET}.{raw}"
-    if not table_exists(conn, qualified):
-        return 0
-    return conn.execute(f"SELECT count(*) FROM {qualified}").fetchall()[0][0]
 
 
 def _names(raws: tuple[str, ...]) -> str:

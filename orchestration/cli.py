@@ -1,4 +1,8 @@
-"""`tractian-elt`: one console entry point; each subcommand lives with the layer it drives.
+"""`tractian-elt`: one console entry point for every program of the repository.
+
+The simulator's and the webhook service's commands live in their own packages (each is a
+program of its own); sync, status, transform, demo and ui live here, in the one package
+that knows both the connector and the transforms.
 
 Subcommand modules expose `register(subparsers)`, which adds a parser whose `func`
 default takes the parsed arguments and returns the process exit code. They keep heavy
@@ -13,7 +17,7 @@ import sys
 COMMAND_MODULES = (
     "simulator.cli",
     "orchestration.sync_cli",
-    "transforms.cli",
+    "orchestration.transform_cli",
     "webhooks.cli",
     "orchestration.demo",
     "orchestration.ui",

@@ -16,7 +16,7 @@ from orchestration.alerts import Alerter
 from orchestration.connection_status import ConnectionState, ConnectionStatusStore
 from orchestration.resources import ConnectionsResource
 from sources.api_features import check_health
-from sources.connections import ConnectionConfigError
+from sources.connections import ConnectionConfigError, client_for
 from sources.errors import TractianError
 from webhooks.notifier import CONNECTION_RESTORED, REAUTHORIZATION_REQUIRED, SYNC_FAILED
 
@@ -72,7 +72,7 @@ def probe(connections: ConnectionsResource, name: str) -> tuple[str, str, str | 
     """
     try:
         connection = connections.load(name)
-        health = check_health(connections.probe_client(connection), connection)
+        health = check_health(client_for(connection, probe=True), connection)
     except ConnectionConfigError as exc:  # no usable token or companies: a person must fix it
         return cs.MISCONFIGURED, str(exc), None
     except TractianError:

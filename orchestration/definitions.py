@@ -1,4 +1,4 @@
-"""The Dagster code location: `tractian-elt ui`, or `dagster dev -w workspace.yaml`.
+"""The Dagster code location: `tractian-elt ui`, or `dg dev -w workspace.yaml`.
 
 Connections (and so the partitions) are read from configuration when the code location
 loads, never at import; reload the code location after adding a connection.

@@ -34,7 +34,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from simulator import SimConfig, Simulator
     from sources.connections import Connection
     from sources.pipeline import sync
-    from transforms.run import transform
+    from transforms.warehouse.run import transform
 
     print(f"Starting the simulator ({args.days} days of history) ...", flush=True)
     with Simulator(SimConfig(days=args.days)) as sim:

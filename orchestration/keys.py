@@ -11,5 +11,6 @@ def raw_key(table: str) -> dg.AssetKey:
 
 
 def table_key(qualified: str) -> dg.AssetKey:
-    """Transform output `clean.dim_asset` -> `clean/dim_asset`."""
+    """`clean.dim_asset` -> `clean/dim_asset`; a raw table `tractian_raw.assets` gets the
+    same key as `raw_key("assets")`."""
     return dg.AssetKey(qualified.split("."))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from transforms import tables as t
-from transforms.warehouse import connect
+from transforms.warehouse.duckdb_io import connect
 
 TOP = 10
 _SUMMARIES: dict[str, tuple[str, str]] = {

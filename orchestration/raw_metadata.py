@@ -4,7 +4,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from orchestration.keys import raw_key
 from orchestration.partitions import Window, windows_by_connection
@@ -21,23 +20,20 @@ def materializations(
     connections = sorted({report.connection for report, _ in done})
     windows = _describe_windows(done)
     load_ids = sorted({i for report, _ in done for i in report.load_ids})
-    with duckdb.connect(str(db_path), read_only=True) as conn:
-        for table in tables:
-            spec = rs.RAW_TABLES[table]
-            scope = windows_by_connection(partition_keys) if spec.telemetry else None
-            held = _rows_held(conn, table, connections, scope)
-            yield dg.MaterializeResult(
-                asset_key=raw_key(table),
-                metadata={
-                    "dagster/row_count": held,
-                    "rows_loaded": sum(report.rows.get(table, 0) for report, _ in done),
-                    "connections": ", ".join(connections),
-                    "windows": dg.MetadataValue.json(windows),
-                    "load_ids": dg.MetadataValue.json(load_ids),
-                    "failures": sum(len(report.failures) for report, _ in done),
-                    "marked_missing": sum(r.marked_missing.get(table, 0) for r, _ in done),
-                },
-            )
+    for table in tables:
+        scope = windows_by_connection(partition_keys) if rs.RAW_TABLES[table].telemetry else None
+        yield dg.MaterializeResult(
+            asset_key=raw_key(table),
+            metadata={
+                "dagster/row_count": rs.rows_held(db_path, table, connections, scope),
+                "rows_loaded": sum(report.rows.get(table, 0) for report, _ in done),
+                "connections": ", ".join(connections),
+                "windows": dg.MetadataValue.json(windows),
+                "load_ids": dg.MetadataValue.json(load_ids),
+                "failures": sum(len(report.failures) for report, _ in done),
+                "marked_missing": sum(r.marked_missing.get(table, 0) for r, _ in done),
+            },
+        )
 
 
 def _describe_windows(done: Sequence[SyncDone]) -> dict[str, list[str]]:
@@ -51,24 +47,3 @@ def _describe_windows(done: Sequence[SyncDone]) -> dict[str, list[str]]:
         )
         described.setdefault(report.connection, []).append(text)
     return described
-
-
-def _rows_held(
-    conn: duckdb.DuckDBPyConnection,
-    table: str,
-    connections: Sequence[str],
-    scope: dict[str, list[Window]] | None,
-) -> int:
-    """Rows of `table` for `connections` (within `scope`'s windows per connection, if any)."""
-    if table not in rs.present_tables(conn):
-        return 0
-    total = 0
-    for name in connections:
-        query = f'SELECT count(*) FROM {rs.DATASET}."{table}" WHERE connection_name = ?'
-        if scope is None:
-            total += conn.execute(query, [name]).fetchone()[0]
-            continue
-        for start, end in scope.get(name, []):
-            bounded = query + " AND sampled_at >= ? AND sampled_at < ?"
-            total += conn.execute(bounded, [name, start, end]).fetchone()[0]
-    return total

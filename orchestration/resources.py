@@ -14,13 +14,10 @@ import dagster as dg
 from orchestration.alerts import Alerter
 from orchestration.connection_status import ConnectionStatusStore
 from sources import settings
-from sources.client import RetryPolicy, TractianClient
 from sources.connections import Connection, load_connection
 from webhooks import settings as webhook_settings
 
 DEFAULT_STATUS_PATH = "warehouse/connection_status.sqlite"
-# A health probe must answer within a sensor tick: few, short retries.
-PROBE_RETRY = RetryPolicy(max_attempts=2, backoff_base_s=0.5, backoff_max_s=1.0)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -49,16 +46,6 @@ class ConnectionsResource(dg.ConfigurableResource):
     def load(self, name: str) -> Connection:
         """The connection `name` with its token, read from secrets now."""
         return load_connection(name)
-
-    def probe_client(self, connection: Connection) -> TractianClient:
-        """A client for health probes: short timeouts, two attempts."""
-        return TractianClient(
-            connection.base_url,
-            connection.token,
-            retry=PROBE_RETRY,
-            connect_timeout_s=3.0,
-            read_timeout_s=10.0,
-        )
 
 
 class ConnectionStatusResource(dg.ConfigurableResource):

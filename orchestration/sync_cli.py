@@ -157,7 +157,7 @@ def _summary(report: "SyncReport") -> str:
 
 
 def _transform(db_path: Path) -> int:
-    from transforms.run import transform
+    from transforms.warehouse.run import transform
 
     try:
         result = transform(db_path)
@@ -170,9 +170,8 @@ def _transform(db_path: Path) -> int:
 
 def run_status(args: argparse.Namespace) -> int:
     from sources.api_features import check_health
-    from sources.connections import ConnectionConfigError
+    from sources.connections import ConnectionConfigError, client_for
     from sources.errors import TractianError
-    from sources.pipeline import client_for
 
     try:
         connections = resolve_connections(args.connection, args.base_url, args.companies)

@@ -1,9 +1,10 @@
 """`tractian-elt ui`: the Dagster UI (and its daemon) on 127.0.0.1:3000.
 
 With no connection configured it starts the simulator in this process and configures
-a `demo` connection to it through the environment of `dagster dev`, so a newcomer
-sees a working graph at once. `DAGSTER_HOME` is `.dagster_home/`, whose `dagster.yaml`
-limits the `duckdb_writer` pool to one writer at a time. Ctrl-C stops everything.
+a `demo` connection to it through the environment of `dg dev`; the `first_sync` sensor
+then syncs it at once, so a newcomer sees the graph fill in within a minute or two.
+`DAGSTER_HOME` is `.dagster_home/`, whose `dagster.yaml` limits the `duckdb_writer` pool
+to one writer at a time. Ctrl-C stops everything.
 """
 
 import argparse
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "ui",
         help="start the Dagster UI (a demo connection to the simulator if none is configured)",
-        description="Start `dagster dev` on this repository's workspace.yaml. Without a "
+        description="Start `dg dev` on this repository's workspace.yaml. Without a "
         "configured connection, a simulator is started and used as connection 'demo'.",
     )
     parser.add_argument("--host", default="127.0.0.1")
@@ -63,11 +64,11 @@ def demo_environment(base_url: str, token: str, history_start: datetime) -> dict
     }
 
 
-def dagster_dev_command(workspace: Path, host: str, port: int) -> list[str]:
+def dev_server_command(workspace: Path, host: str, port: int) -> list[str]:
+    """`dg dev` (Dagster's current entry point; `dagster dev` warns that it is superseded)
+    from this interpreter's environment, on our workspace file."""
     return [
-        sys.executable,
-        "-m",
-        "dagster",
+        str(Path(sys.executable).parent / "dg"),
         "dev",
         "-w",
         str(workspace),
@@ -79,7 +80,7 @@ def dagster_dev_command(workspace: Path, host: str, port: int) -> list[str]:
 
 
 def start_in_own_group(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
-    """Start `command` in its own process group (`dagster dev` ignores SIGTERM otherwise)."""
+    """Start `command` in its own process group (Dagster's dev server ignores SIGTERM otherwise)."""
     return subprocess.Popen(command, env=env, cwd=cwd, start_new_session=True)
 
 
@@ -113,7 +114,7 @@ def run_ui(args: argparse.Namespace) -> int:
         env.update(demo_env)
         print(f"no connection configured: using the simulator at {simulator.base_url} as 'demo'")
     signal.signal(signal.SIGTERM, _interrupt)  # stop the group on SIGTERM too
-    process = start_in_own_group(dagster_dev_command(workspace, args.host, args.port), env, Path())
+    process = start_in_own_group(dev_server_command(workspace, args.host, args.port), env, Path())
     print(f"Dagster UI: http://{args.host}:{args.port} (Ctrl-C stops)", flush=True)
     try:
         return process.wait()

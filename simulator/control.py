@@ -30,11 +30,11 @@ from simulator.clock import SimClock, to_ms, wall_minute_ms
 from simulator.control_routes import control_routes
 from simulator.faults import FaultBoard, RateLimiter, parse_fault_spec, resolve_params
 from simulator.ground_truth import ground_truth
-from simulator.notifier import Notifier
+from simulator.platform_events import PlatformEvents
 from simulator.server import STATS, Stats, build_app
 from simulator.server_routes import ROUTE_KINDS
 from simulator.server_state import ServerState
-from simulator.timefmt import iso
+from simulator.timefmt import iso8601
 from simulator.webhook_sender import DEFAULT_RETRY_DELAYS, WebhookSender, resolve_secret
 from simulator.world import SimConfig, World
 
@@ -83,8 +83,8 @@ class Simulator:
         sender = None
         if webhook_url and secret:
             sender = WebhookSender(webhook_url, secret, retry_delays=webhook_retry_delays)
-        self._notifier = Notifier(self.world, self.clock, board, sender)
-        self._state.on_connection_change = self._notifier.publish_connection_changes
+        self._events = PlatformEvents(self.world, self.clock, board, sender)
+        self._state.on_connection_change = self._events.publish_connection_changes
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -113,7 +113,7 @@ class Simulator:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
-        await self._notifier.start()
+        await self._events.start()
 
     def stop(self) -> None:
         """Stop serving and release the port (idempotent)."""
@@ -128,7 +128,7 @@ class Simulator:
         loop.close()
 
     async def _shutdown(self) -> None:
-        await self._notifier.close()
+        await self._events.close()
         assert self._runner is not None
         await self._runner.cleanup()
 
@@ -174,11 +174,11 @@ class Simulator:
     def set_fault(self, name: str, **params: Any) -> dict[str, Any]:
         """Activate fault `name` (see `faults.py` for names and parameters)."""
         checked = self._checked_params(name, params)
-        return self._call(lambda: self._notifier.set_fault(name, checked))
+        return self._call(lambda: self._events.set_fault(name, checked))
 
     def clear_faults(self, name: str | None = None) -> None:
         """Clear every fault, or those named `name` (clearing reauthorization = reconnected)."""
-        self._call(lambda: self._notifier.clear_faults(name))
+        self._call(lambda: self._events.clear_faults(name))
 
     def faults(self) -> list[dict[str, Any]]:
         return self._call(self._state.faults.describe)
@@ -224,13 +224,13 @@ class Simulator:
         state = self._state
         return {
             "profile": self.profile,
-            "now": iso(self.clock.now_ms()),
+            "now": iso8601(self.clock.now_ms()),
             "speed": self.clock.speed,
             "config": dataclasses.asdict(self.config),
             "faults": state.faults.describe(),
-            "connections": self._notifier.connections(),
+            "connections": self._events.connections(),
             "rateLimit": state.limiter.describe() if state.limiter else None,
-            "webhooks": self._notifier.describe_sender(),
+            "webhooks": self._events.describe_sender(),
             "tokens": self.tokens,
             "tariffs": {cid: t.describe() for cid, t in self.world.tariffs.items()},
             "stats": self._stats().describe() if self._runner else None,

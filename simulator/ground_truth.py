@@ -30,7 +30,7 @@ from collections.abc import Iterable
 import pyarrow as pa
 
 from simulator.api_profiles import INTEGRATION, PUBLIC, check_profile
-from simulator.catalog import Component
+from simulator.asset_tree import Component
 from simulator.ground_truth_records import json_text, record_tables, rows_to_table
 from simulator.ground_truth_telemetry import energy_tables, vibration_tables
 from simulator.world import World

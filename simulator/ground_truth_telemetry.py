@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from simulator.catalog import Component
+from simulator.asset_tree import Component
 from simulator.energy import INTERVAL_SERIES
 from simulator.vibration import VALUE_COLUMNS, rotation_ids
 from sources.raw_schema import ENERGY_QUANTITIES, RAW_TABLES

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from simulator.maintenance import Maintenance
-from simulator.timefmt import DAY_MS, WEEK_MS, iso
+from simulator.timefmt import DAY_MS, WEEK_MS, iso8601
 from simulator.workorders import Draft
 
 # Records start this long (the longest fault cycle) before history start, so work orders
@@ -56,10 +56,10 @@ def _materialize(draft: Draft, number: int | None) -> Record:
     times = [draft.created_ms]
     state = draft.fields
     if number is not None:
-        state = dict(state, number=number, updatedAt=iso(draft.created_ms))
+        state = dict(state, number=number, updatedAt=iso8601(draft.created_ms))
     versions = [state]
     for t, change in draft.changes:
-        state = dict(state, **change, updatedAt=iso(t))
+        state = dict(state, **change, updatedAt=iso8601(t))
         versions.append(state)
         times.append(t)
     listing = None

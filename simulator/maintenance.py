@@ -9,12 +9,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from simulator.catalog import Catalog, Component
+from simulator.asset_tree import AssetTree, Component
 from simulator.episodes import ZONE_C, ZONE_D, Episode
 from simulator.noise import hex_id, key_of, scalar_uniforms, uniforms
 from simulator.profiles import Profile
-from simulator.telemetry import Telemetry
-from simulator.timefmt import DAY_MS, HOUR_MS, MINUTE_MS, ceil_div, iso
+from simulator.telemetry_model import Telemetry
+from simulator.timefmt import DAY_MS, HOUR_MS, MINUTE_MS, ceil_div, iso8601
 from simulator.workorders import (
     Draft,
     WorkOrderPlan,
@@ -33,7 +33,7 @@ _MAX_LEAD_MS = 3 * DAY_MS
 
 
 class Maintenance:
-    def __init__(self, seed: int, catalog: Catalog, telemetry: Telemetry) -> None:
+    def __init__(self, seed: int, catalog: AssetTree, telemetry: Telemetry) -> None:
         self._seed = seed
         self._catalog = catalog
         self._telemetry = telemetry
@@ -64,9 +64,9 @@ class Maintenance:
             "assetId": c.id,
             "locationId": c.location_id,
             "description": description,
-            "startDate": iso(span[0]),
-            "endDate": iso(span[1]),
-            "createdAt": iso(created),
+            "startDate": iso8601(span[0]),
+            "endDate": iso8601(span[1]),
+            "createdAt": iso8601(created),
             "createdByUserId": self._user(c.company_id, event_id),
         }
         return Draft("event", event_id, c.company_id, created, fields)
@@ -94,7 +94,7 @@ class Maintenance:
             "id": insight_id,
             "type": "vibration",
             "number": None,
-            "createdAt": iso(ep.insight_ms),
+            "createdAt": iso8601(ep.insight_ms),
             "assetId": c.id,
             "inspectionId": hex_id(self._seed, "inspection", insight_id),
             "description": (
@@ -104,7 +104,7 @@ class Maintenance:
             "eventId": event_id,
             "status": "pending",
             "fixStatus": "notFixed",
-            "referenceDate": iso(ep.insight_ms),
+            "referenceDate": iso8601(ep.insight_ms),
             "updatedAt": None,
         }
         changes = [
@@ -219,5 +219,5 @@ class Maintenance:
         if u < 1 / 3:
             return {"title": f"{plan.title} (revised)"}
         if u < 2 / 3:
-            return {"dueDate": iso(plan.due_ms + DAY_MS)}
+            return {"dueDate": iso8601(plan.due_ms + DAY_MS)}
         return {"priorityId": priority_id(plan.company_id, "High")}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.catalog import Component
+from simulator.asset_tree import Component
 from simulator.noise import key_of, scalar_uniforms
 from simulator.timefmt import DAY_MS, HOUR_MS, MINUTE_MS, weekday
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from simulator.api_profiles import DEFAULT_LIMIT, INTEGRATION, PUBLIC, check_profile
 from simulator.clock import SimClock
 from simulator.faults import FaultBoard, RateLimiter
-from simulator.timefmt import iso
+from simulator.timefmt import iso8601
 from simulator.world import Token
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ class ServerState:
             "status": status,
             "reauthorizationRequired": status == "reauthorization_required",
             "companyIds": list(token.company_ids),
-            "checkedAt": iso(self.clock.now_ms()),
+            "checkedAt": iso8601(self.clock.now_ms()),
         }
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from simulator.catalog import Component
+from simulator.asset_tree import Component
 from simulator.energy import QUANTITY_PHASES
 from simulator.tariffs import Tariff
-from simulator.telemetry import EnergyFrame, VibrationFrame
+from simulator.telemetry_model import EnergyFrame, VibrationFrame
 from simulator.timefmt import iso_list
 from simulator.vibration import AXES, FAMILIES, MEASURES
 

@@ -24,7 +24,7 @@ def _date(day: int) -> str:
     return f"{datetime.fromtimestamp(day * 86400, UTC):%Y-%m-%d}"
 
 
-def iso(ms: int | None) -> str | None:
+def iso8601(ms: int | None) -> str | None:
     """One timestamp in the API's format (None stays None)."""
     if ms is None:
         return None

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from simulator.noise import hex_id, key_of
-from simulator.timefmt import iso
+from simulator.timefmt import iso8601
 
 PRIORITIES = (("Low", "#4CAF50"), ("Medium", "#FFC107"), ("High", "#FF9800"), ("Urgent", "#F44336"))
 CATEGORIES = (
@@ -110,11 +110,11 @@ def work_order_draft(plan: WorkOrderPlan) -> Draft:
         "locationId": plan.location_id,
         "priorityId": priority_id(cid, plan.priority),
         "categoryIds": [category_id(cid, plan.category)],
-        "createdAt": iso(plan.created_ms),
+        "createdAt": iso8601(plan.created_ms),
         "createdByUserId": user_id(cid, plan.id, "creator"),
         "updatedAt": None,
         "startedAt": None,
-        "dueDate": iso(plan.due_ms),
+        "dueDate": iso8601(plan.due_ms),
         "canceledAt": None,
         "canceledReason": None,
         "deleted": {"value": False},
@@ -137,13 +137,13 @@ def _status_changes(plan: WorkOrderPlan) -> list[tuple[int, dict]]:
     for t, status in plan.transitions:
         if since is not None:
             intervals[-1] = dict(
-                intervals[-1], endedAt=iso(t), durationInSeconds=(t - since) // 1000
+                intervals[-1], endedAt=iso8601(t), durationInSeconds=(t - since) // 1000
             )
             since = None
         if status in _INTERVAL_STATUSES:
             intervals.append(
                 {
-                    "startedAt": iso(t),
+                    "startedAt": iso8601(t),
                     "endedAt": None,
                     "status": status,
                     "userId": technician,
@@ -153,10 +153,10 @@ def _status_changes(plan: WorkOrderPlan) -> list[tuple[int, dict]]:
             since = t
         change: dict = {"status": status, "elapsedIntervals": list(intervals)}
         if status == "inProgress" and not changes:
-            change["startedAt"] = iso(t)
+            change["startedAt"] = iso8601(t)
         if status == "done":
             change["totalCost"] = {"total": plan.cost}
         if status == "canceled":
-            change.update(canceledAt=iso(t), canceledReason=plan.cancel_reason)
+            change.update(canceledAt=iso8601(t), canceledReason=plan.cancel_reason)
         changes.append((t, change))
     return changes

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from simulator.catalog import Catalog, Component
+from simulator.asset_tree import AssetTree, Component
 from simulator.energy import QUANTITY_PHASES
 from simulator.episodes import Episode
 from simulator.gateways import Outages
@@ -21,7 +21,6 @@ from simulator.ledger import Ledger
 from simulator.maintenance import Maintenance
 from simulator.noise import hex_id
 from simulator.tariffs import Tariff, company_tariff
-from simulator.telemetry import EnergyFrame, Telemetry
 from simulator.telemetry_bodies import (
     consumption_body,
     cost_body,
@@ -30,6 +29,7 @@ from simulator.telemetry_bodies import (
     rotation_body,
     vibration_body,
 )
+from simulator.telemetry_model import EnergyFrame, Telemetry
 from simulator.timefmt import DAY_MS
 from simulator.vibration import rotation_ids
 from simulator.workorders import categories, priorities
@@ -60,7 +60,7 @@ class World:
             raise ValueError(f"days must be >= 1, got {config.days}")
         self.config = config
         self.history_start_ms = start_ms - config.days * DAY_MS
-        self.catalog = Catalog(config.seed, config.scale, self.history_start_ms)
+        self.catalog = AssetTree(config.seed, config.scale, self.history_start_ms)
         self.companies: list[dict] = self.catalog.companies
         self.tokens: dict[str, Token] = _tokens(config.seed, self.companies)
         self.tariffs: dict[str, Tariff] = {

@@ -68,7 +68,7 @@ class RequestStats:
                 setattr(self, name, getattr(self, name) + value)
 
 
-def iso(ts: datetime) -> str:
+def iso8601(ts: datetime) -> str:
     """The API's timestamp format: ISO 8601 UTC with milliseconds and `Z`."""
     return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 

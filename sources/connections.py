@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 
 import dlt
 
+from sources import settings
+from sources.client import RetryPolicy, TractianClient
+
 SECTION = "sources.tractian.connections"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 AD_HOC_TOKEN_ENV = "TRACTIAN_API_TOKEN"
@@ -115,3 +118,33 @@ def _check_name(name: str) -> None:
 
 def _env_name(key: str) -> str:
     return key.upper().replace(".", "__")
+
+
+def client_for(connection: Connection, *, probe: bool = False) -> TractianClient:
+    """A client with the tuning from dlt config (`sources.tractian.*`), defaults otherwise.
+
+    `probe=True` is for health checks, which must answer within a sensor tick: two
+    attempts with short back-off, and the read timeout capped at PROBE_READ_TIMEOUT_S.
+    """
+    section = "sources.tractian"
+    read_timeout_s = float(dlt.config.get(f"{section}.read_timeout_s") or settings.READ_TIMEOUT_S)
+    if probe:
+        retry = RetryPolicy(
+            max_attempts=settings.PROBE_MAX_ATTEMPTS,
+            backoff_base_s=settings.PROBE_BACKOFF_BASE_S,
+            backoff_max_s=settings.PROBE_BACKOFF_MAX_S,
+        )
+        read_timeout_s = min(read_timeout_s, settings.PROBE_READ_TIMEOUT_S)
+    else:
+        retry = RetryPolicy(
+            max_attempts=int(dlt.config.get(f"{section}.max_attempts") or settings.MAX_ATTEMPTS),
+            backoff_base_s=float(
+                dlt.config.get(f"{section}.backoff_base_s") or settings.BACKOFF_BASE_S
+            ),
+            backoff_max_s=float(
+                dlt.config.get(f"{section}.backoff_max_s") or settings.BACKOFF_MAX_S
+            ),
+        )
+    return TractianClient(
+        connection.base_url, connection.token, retry=retry, read_timeout_s=read_timeout_s
+    )

@@ -21,13 +21,13 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from sources import raw_schema as rs
 from sources import settings
 from sources.api_features import ApiFeatures, companies_to_sync, detect
-from sources.client import RetryPolicy, TractianClient
-from sources.connections import Connection
+from sources.client import TractianClient
+from sources.connections import Connection, client_for
 from sources.errors import AuthError
 from sources.raw_migrations import migrate
 from sources.source import SourceRun, tractian_source
-from sources.telemetry import SyncWindow
-from sources.telemetry_loads import drop_duplicate_samples
+from sources.telemetry_dedup import drop_duplicate_samples
+from sources.telemetry_streams import SyncWindow
 
 # Arrow tables loaded by dlt get no _dlt_load_id unless asked (see STACK-NOTES).
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
@@ -184,26 +184,6 @@ def sync(
     if report.failures:
         raise SyncFailed(report)
     return report
-
-
-def client_for(connection: Connection) -> TractianClient:
-    """A client with the tuning from dlt config (`sources.tractian.*`), defaults otherwise."""
-    section = "sources.tractian"
-    retry = RetryPolicy(
-        max_attempts=int(dlt.config.get(f"{section}.max_attempts") or settings.MAX_ATTEMPTS),
-        backoff_base_s=float(
-            dlt.config.get(f"{section}.backoff_base_s") or settings.BACKOFF_BASE_S
-        ),
-        backoff_max_s=float(dlt.config.get(f"{section}.backoff_max_s") or settings.BACKOFF_MAX_S),
-    )
-    return TractianClient(
-        connection.base_url,
-        connection.token,
-        retry=retry,
-        read_timeout_s=float(
-            dlt.config.get(f"{section}.read_timeout_s") or settings.READ_TIMEOUT_S
-        ),
-    )
 
 
 def _finish_pending(pipeline: dlt.Pipeline, report: SyncReport, db_path: Path) -> None:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sources import settings
-from sources.client import TractianClient, iso
+from sources.client import TractianClient, iso8601
 from sources.errors import AuthError, NotFound, TractianError
 
 Record = dict[str, Any]
@@ -104,7 +104,7 @@ def _probe(
     """The first kind whose endpoint has samples in [since, now), newest week first."""
     end = now
     while end > since:
-        window = {"start": iso(max(since, end - settings.MAX_WINDOW)), "end": iso(end)}
+        window = {"start": iso8601(max(since, end - settings.MAX_WINDOW)), "end": iso8601(end)}
         for kind, path in PROBES:
             try:
                 body = client.get(f"/assets/{asset_id}/{path}", window)

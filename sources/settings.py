@@ -18,6 +18,11 @@ MAX_ATTEMPTS = 6
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 30.0
 MAX_RETRY_AFTER_S = 120.0
+# A health probe must answer within a sensor tick: two attempts, short waits.
+PROBE_MAX_ATTEMPTS = 2
+PROBE_BACKOFF_BASE_S = 0.5
+PROBE_BACKOFF_MAX_S = 1.0
+PROBE_READ_TIMEOUT_S = 10.0
 MAX_RATE_LIMITED_WAITS = 30
 TELEMETRY_CONCURRENCY = 8
 TELEMETRY_BATCH_ROWS = 100_000  # rows per Arrow table handed to dlt

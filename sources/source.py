@@ -5,7 +5,7 @@ conversion in `convert`, per-component windows in `telemetry`, which assets have
 telemetry in `sensor_types` (through `catalog`). Everything is read from endpoints that
 Tractian's published API has; the company list comes in resolved (`api_features`).
 Catalog and record tables merge on their primary key (which includes the connection);
-telemetry tables append only the samples the warehouse lacks (`telemetry_loads`). Either
+telemetry tables append only the samples the warehouse lacks (`telemetry_dedup`). Either
 way, re-reading a window (lookback, retries, a rerun after a crash) never duplicates a
 row.
 """
@@ -26,7 +26,7 @@ from dlt.extract.resource import DltResource
 from sources import convert, settings
 from sources import raw_schema as rs
 from sources.catalog import Catalog
-from sources.client import TractianClient, iso
+from sources.client import TractianClient, iso8601
 from sources.connections import Connection
 from sources.errors import (
     MALFORMED_BODY_ERRORS,
@@ -37,8 +37,8 @@ from sources.errors import (
 )
 from sources.progress import Progress
 from sources.sensor_types import SensorType
-from sources.telemetry import Stream, SyncWindow, fetch_streams
-from sources.telemetry_loads import KnownSamples, known_samples
+from sources.telemetry_dedup import KnownSamples, known_samples
+from sources.telemetry_streams import Stream, SyncWindow, fetch_streams
 
 Record = dict[str, Any]
 FINAL_INSIGHT_STATUS = "checked"
@@ -205,13 +205,13 @@ class _Context:
             return fetch(cid, self.window.begin(ends.get(cid)), self.window.now)
 
         def commit(cid: str, records: list[Record]) -> None:
-            ends[cid] = iso(self.window.now)
+            ends[cid] = iso8601(self.window.now)
 
         yield from self._per_company(table, fetch_since_committed, commit)
 
     def work_orders(self) -> Iterator[pa.Table]:
         def fetch(cid: str, begin: datetime, end: datetime) -> list[Record]:
-            params = {"filter": "updatedAt", "start_date": iso(begin), "end_date": iso(end)}
+            params = {"filter": "updatedAt", "start_date": iso8601(begin), "end_date": iso8601(end)}
             path = f"/companies/{cid}/workorders"
             live = self.client.paginate(path, {**params, "deleted": "false"})
             deleted = self.client.paginate(path, {**params, "deleted": "true"})
@@ -221,7 +221,7 @@ class _Context:
 
     def events(self) -> Iterator[pa.Table]:
         def fetch(cid: str, begin: datetime, end: datetime) -> list[Record]:
-            params = {"createdAtStart": iso(begin), "createdAtEnd": iso(end)}
+            params = {"createdAtStart": iso8601(begin), "createdAtEnd": iso8601(end)}
             return self.client.paginate(f"/companies/{cid}/events", params)
 
         yield from self._windowed(rs.EVENTS, fetch)
@@ -236,8 +236,8 @@ class _Context:
 
         def fetch(cid: str, begin: datetime, end: datetime) -> list[Record]:
             params = {
-                "referenceDateStart": iso(begin),
-                "referenceDateEnd": iso(end),
+                "referenceDateStart": iso8601(begin),
+                "referenceDateEnd": iso8601(end),
                 "sort": "createdAtAsc",
                 "loadDescription": "true",
             }

@@ -23,7 +23,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import requests
+import urllib3
+from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
+from urllib3.exceptions import TimeoutError as TransportTimeout
 
 from webhooks import settings
 from webhooks.outbox import DeliveryAttempt, Outbox, OutboxEvent
@@ -64,12 +66,13 @@ def next_attempt_time(
     return min(failed_at + retry_delay(failed_attempt, rng), deadline)
 
 
-def _describe(exc: requests.RequestException, timeout_s: float) -> str:
+def _describe(exc: HTTPError, timeout_s: float) -> str:
     # Never the exception's text: it carries the URL, which may embed a token.
-    if isinstance(exc, requests.Timeout):
-        return f"timeout after {timeout_s:g} s"
-    if isinstance(exc, requests.ConnectionError):
+    # First: urllib3's NewConnectionError is also a ConnectTimeoutError, for compatibility.
+    if isinstance(exc, NewConnectionError | ProtocolError):
         return "connection failed"
+    if isinstance(exc, TransportTimeout):
+        return f"timeout after {timeout_s:g} s"
     return type(exc).__name__
 
 
@@ -96,7 +99,9 @@ class Notifier:
         self._clock = clock
         self._rng = rng
         self._timeout_s = timeout_s
-        self._session = requests.Session()
+        # urllib3, like the connector's client: no retries of its own (the outbox
+        # schedules them), no redirects followed.
+        self._http = urllib3.PoolManager(retries=False)
 
     @classmethod
     def from_env(cls, outbox_path: Path | str = settings.DEFAULT_OUTBOX_PATH) -> "Notifier":
@@ -105,7 +110,7 @@ class Notifier:
         return cls(Outbox(outbox_path), url, secret)
 
     def close(self) -> None:
-        self._session.close()
+        self._http.clear()
         self.outbox.close()
 
     def notify(self, event_type: str, data: Mapping[str, Any]) -> str:
@@ -172,12 +177,16 @@ class Notifier:
         status_code, error = None, None
         started = time.perf_counter()
         try:
-            response = self._session.post(
-                self.url, data=body, headers=headers, timeout=self._timeout_s, allow_redirects=False
+            response = self._http.request(
+                "POST",
+                self.url,
+                body=body,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=self._timeout_s, read=self._timeout_s),
+                redirect=False,
             )
-            status_code = response.status_code
-            response.close()
-        except requests.RequestException as exc:
+            status_code = response.status
+        except HTTPError as exc:
             error = _describe(exc, self._timeout_s)
         latency_ms = (time.perf_counter() - started) * 1000
         return DeliveryAttempt(

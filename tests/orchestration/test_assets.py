@@ -7,11 +7,11 @@ from datetime import timedelta
 import duckdb
 import pyarrow.compute as pc
 
-from orchestration.assets_transform import INPUTS
 from orchestration.partitions import telemetry_key
 from sources import raw_schema as rs
 from tests.conftest import SIM_NOW
 from tests.orchestration.conftest import CONNECTION, TRANSFORM_GROUPS, day
+from transforms.lineage import INPUTS
 
 TELEMETRY = [t.name for t in rs.RAW_TABLES.values() if t.telemetry]
 CATALOG = [t.name for t in rs.RAW_TABLES.values() if not t.telemetry]

@@ -8,7 +8,6 @@ import dagster as dg
 import pytest
 from dagster._utils.schedules import cron_string_iterator
 
-from orchestration.assets_transform import INPUTS
 from orchestration.connection_status import ConnectionStatusStore
 from orchestration.definitions import build_definitions
 from orchestration.partitions import telemetry_key
@@ -22,6 +21,7 @@ from tests.orchestration.conftest import (
     day,
     schedule_tick,
 )
+from transforms.lineage import INPUTS
 
 DAY = day(2025, 6, 2)
 CONNECTIONS = ["north", "south"]

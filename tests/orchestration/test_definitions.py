@@ -9,8 +9,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.assets_transform import INPUTS
 from orchestration.definitions import build_definitions
+from transforms.lineage import INPUTS
 from transforms.models import MODELS
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
@@ -94,6 +94,17 @@ def test_given_definitions_then_every_warehouse_writer_is_in_the_one_writer_pool
 
 def test_given_transform_models_then_every_table_is_an_asset_with_lineage():
     assert set(INPUTS) == set(MODELS)
+
+
+def test_given_definitions_then_each_table_asset_depends_on_exactly_its_declared_inputs(defs):
+    graph = defs.get_repository_def().asset_graph
+    raw_keys = {key for key in graph.get_all_asset_keys() if key.path[0] == "tractian_raw"}
+    for name, inputs in INPUTS.items():
+        parents = graph.get(dg.AssetKey(name.split("."))).parent_keys
+        expected = {dg.AssetKey(i.split(".")) for i in inputs}
+        assert parents == expected, name
+        # Raw inputs are the sync's assets, not stand-ins Dagster made up for unknown keys.
+        assert {p for p in parents if p.path[0] == "tractian_raw"} <= raw_keys, name
 
 
 def test_given_no_connection_configured_then_definitions_still_load():

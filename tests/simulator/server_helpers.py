@@ -79,14 +79,14 @@ def page_through(
         page += 1
 
 
-def iso(moment: datetime) -> str:
+def iso8601(moment: datetime) -> str:
     return (
         moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     )
 
 
 def window(end: datetime, days: float = 7) -> dict[str, str]:
-    return {"start": iso(end - timedelta(days=days)), "end": iso(end)}
+    return {"start": iso8601(end - timedelta(days=days)), "end": iso8601(end)}
 
 
 def parse_iso(text: str) -> datetime:

@@ -10,11 +10,11 @@ import pytest
 
 from simulator import SimConfig, Simulator
 from tests.conftest import SIM_NOW
-from tests.simulator.server_helpers import company_id, get, iso, page_through, parse_iso
+from tests.simulator.server_helpers import company_id, get, iso8601, page_through, parse_iso
 
 TOBIAS = company_id("Tobias")
 START = SIM_NOW - timedelta(days=2)
-WINDOW = {"start": iso(START), "end": iso(SIM_NOW)}
+WINDOW = {"start": iso8601(START), "end": iso8601(SIM_NOW)}
 CAMEL = {
     "rms": "rms",
     "peak": "peak",

@@ -10,7 +10,7 @@ from tests.simulator.server_helpers import (
     error_code,
     get,
     is_iso_z,
-    iso,
+    iso8601,
     page_through,
 )
 
@@ -135,7 +135,9 @@ def test_work_orders_split_deleted_and_filter_on_updated_at(sim):
     live, _ = page_through(sim, path, limit=50)
     deleted, _ = page_through(sim, path, limit=50, deleted="true")
     middle = sorted(w["updatedAt"] for w in live)[len(live) // 2]
-    since, _ = page_through(sim, path, filter="updatedAt", start_date=middle, end_date=iso(SIM_NOW))
+    since, _ = page_through(
+        sim, path, filter="updatedAt", start_date=middle, end_date=iso8601(SIM_NOW)
+    )
 
     assert live
     assert deleted

@@ -12,7 +12,7 @@ from tests.simulator.server_helpers import (
     components,
     get,
     is_number_or_null,
-    iso,
+    iso8601,
     parse_iso,
     window,
 )
@@ -70,9 +70,13 @@ def test_window_includes_its_start_and_excludes_its_end(sim):
     sample = parse_iso(times[5])
 
     at_start = get(
-        sim, path, params={"start": iso(sample), "end": iso(sample + timedelta(milliseconds=1))}
+        sim,
+        path,
+        params={"start": iso8601(sample), "end": iso8601(sample + timedelta(milliseconds=1))},
     )
-    before = get(sim, path, params={"start": iso(sample - timedelta(hours=6)), "end": iso(sample)})
+    before = get(
+        sim, path, params={"start": iso8601(sample - timedelta(hours=6)), "end": iso8601(sample)}
+    )
 
     assert at_start.json()["sampledAt"] == [times[5]]
     assert before.json()["sampledAt"][-1] == times[4]

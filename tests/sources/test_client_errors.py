@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from simulator import SimConfig, Simulator
-from sources.client import TractianClient, iso
+from sources.client import TractianClient, iso8601
 from sources.errors import InvalidToken, NotFound, RequestRejected
 from tests.sources.conftest import connection_for, fast_client, utc
 
@@ -25,7 +25,7 @@ def client(sim):
 
 def test_a_fastapi_validation_error_names_the_field_and_the_rule(sim, client):
     asset = sim.world.components(connection_for(sim, "jaguar").company_ids)[0].id
-    too_long = {"start": iso(NOW - timedelta(days=8)), "end": iso(NOW)}
+    too_long = {"start": iso8601(NOW - timedelta(days=8)), "end": iso8601(NOW)}
 
     with pytest.raises(RequestRejected) as rejected:
         client.get(f"/assets/{asset}/vibration", too_long)

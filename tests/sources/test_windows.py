@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sources.telemetry import SyncWindow
+from sources.telemetry_streams import SyncWindow
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from tests.transforms.rawdb import RawWarehouse
-from transforms.run import TransformReport, transform
+from transforms.warehouse.run import TransformReport, transform
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from tests.transforms.conftest import run
 from tests.transforms.rawdb import RawWarehouse
 from tests.transforms.test_marts import load_scenario
 from transforms.models import MODELS
-from transforms.rules import ALL_RULES
+from transforms.steps.rules import ALL_RULES
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "docs" / "catalogue.md"
 TEXT = CATALOGUE.read_text()

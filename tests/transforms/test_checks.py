@@ -5,8 +5,8 @@ import duckdb
 from tests.transforms.conftest import run
 from tests.transforms.plant import load_plant
 from tests.transforms.rawdb import load_id_at, ts
-from transforms.checks import check_table
 from transforms.models import MODELS, table_schema
+from transforms.warehouse.checks import check_table
 
 
 def test_every_written_table_has_a_model_and_passes_it(raw):

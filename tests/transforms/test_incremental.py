@@ -12,7 +12,7 @@ from tests.transforms.plant import COMPANY, detection, interval_row, load_plant
 from tests.transforms.rawdb import RawWarehouse, load_id_at, ts
 from transforms.models import MODELS
 from transforms.raw import RAW_TABLES
-from transforms.warehouse import RawTableError
+from transforms.warehouse.duckdb_io import RawTableError
 
 FIRST = load_id_at("2024-03-03 06:00")
 SECOND = load_id_at("2024-03-04 06:00")

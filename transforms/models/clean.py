@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import pandera.polars as pa
 import polars as pl
 
-from transforms.iso import ZONES
 from transforms.raw import AXES, ENERGY_PHASES, VIBRATION_MEASURES
-from transforms.rules import EARLIEST_VALID, TEMPERATURE_RANGE_C
+from transforms.steps.rules import EARLIEST_VALID, TEMPERATURE_RANGE_C
+from transforms.steps.vibration_zones import ZONES
 
 UTC = pl.Datetime("us", "UTC")
 KINDS = ("asset", "component")

@@ -3,8 +3,8 @@
 import pandera.polars as pa
 import polars as pl
 
-from transforms.iso import ZONES
 from transforms.models.clean import UTC
+from transforms.steps.vibration_zones import ZONES
 
 
 class AggVibrationDaily(pa.DataFrameModel):

@@ -4,7 +4,7 @@ import pandera.polars as pa
 
 from transforms.models.clean import UTC
 from transforms.raw import LOAD_ID, RAW_TABLES, RawTable
-from transforms.rules import ALL_RULES
+from transforms.steps.rules import ALL_RULES
 
 
 def _model(table: RawTable) -> type[pa.DataFrameModel]:

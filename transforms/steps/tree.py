@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from transforms.rules import CYCLE, UNKNOWN_PARENT
+from transforms.steps.rules import CYCLE, UNKNOWN_PARENT
 
 SEPARATOR = " / "
 MAX_DEPTH = 64

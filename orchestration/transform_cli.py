@@ -1,13 +1,17 @@
 """`tractian-elt transform [--db PATH] [--full]`: build clean tables, marts, read copy.
 
 Prints the run's summary; exit code 0 on success, 1 on a failure (named in one line).
+It lives with the orchestration, which knows both layers: its default warehouse is the
+one the sync writes.
 """
 
 import argparse
 import sys
 from pathlib import Path
 
-DEFAULT_DB = Path("warehouse/tractian.duckdb")
+from sources.settings import DEFAULT_DB_PATH
+
+DEFAULT_DB = Path(DEFAULT_DB_PATH)  # the warehouse the sync writes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,10 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import duckdb
 
-    from transforms.iso import IsoConfigError
     from transforms.models import TableValidationError
-    from transforms.run import transform
-    from transforms.warehouse import RawTableError
+    from transforms.warehouse.duckdb_io import RawTableError
+    from transforms.warehouse.run import transform
+    from transforms.zone_config import IsoConfigError
 
     if not args.db.exists():
         print(

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from transforms import dims, iso, records
-from transforms.incremental import Plan
 from transforms.models import conform, table_schema, validate
 from transforms.raw import (
     ASSET_SENSOR_TYPES,
@@ -25,6 +23,7 @@ from transforms.raw import (
     WORK_ORDER_PRIORITIES,
     WORK_ORDERS,
 )
+from transforms.steps import dims, records, vibration_zones
 from transforms.tables import (
     ASSET_ISO_CONFIG,
     BRIDGE_ASSET_ANCESTOR,
@@ -38,7 +37,8 @@ from transforms.tables import (
     FCT_WORK_ORDER,
     quarantine_table,
 )
-from transforms.warehouse import read_raw, read_table, table_exists, write_table
+from transforms.warehouse.duckdb_io import read_raw, read_table, table_exists, write_table
+from transforms.warehouse.incremental import Plan
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Dimensions:
     tables: dict[str, pl.DataFrame]
     asset_ids: pl.Series
     location_ids: pl.Series
-    iso_limits: pl.DataFrame  # asset_id + iso.LIMIT_COLUMNS
+    iso_limits: pl.DataFrame  # asset_id + vibration_zones.LIMIT_COLUMNS
     changed_assets: pl.Series  # joined or left dim_asset since the last run
     changed_limits: pl.Series  # ISO zone limits differ from the last run
 
@@ -80,7 +80,7 @@ def _changed_ids(old: pl.DataFrame | None, new: pl.DataFrame) -> pl.Series:
 def _changed_limits(old: pl.DataFrame | None, new: pl.DataFrame) -> pl.Series:
     if old is None:
         return pl.Series("asset_id", [], dtype=pl.String)
-    columns = ["asset_id", *iso.LIMIT_COLUMNS]
+    columns = ["asset_id", *vibration_zones.LIMIT_COLUMNS]
     differs = new.select(columns).join(old.select(columns), on=columns, how="anti")
     return differs["asset_id"]
 
@@ -98,7 +98,7 @@ def compute_dimensions(
     dim_asset, bad_assets, ancestors = dims.build_dim_asset(
         read_raw(conn, ASSETS), sensor_types, dim_location, at
     )
-    config = conform(ASSET_ISO_CONFIG, iso.asset_config(ancestors, overrides))
+    config = conform(ASSET_ISO_CONFIG, vibration_zones.asset_config(ancestors, overrides))
     tables = {
         DIM_COMPANY: dims.build_dim_company(read_raw(conn, COMPANIES)),
         DIM_LOCATION: dim_location,
@@ -122,7 +122,7 @@ def compute_dimensions(
         tables={name: validate(name, conform(name, frame)) for name, frame in tables.items()},
         asset_ids=dim_asset["asset_id"],
         location_ids=dim_location["location_id"],
-        iso_limits=config.select("asset_id", *iso.LIMIT_COLUMNS),
+        iso_limits=config.select("asset_id", *vibration_zones.LIMIT_COLUMNS),
         changed_assets=_changed_ids(old_assets, dim_asset),
         changed_limits=_changed_limits(old_limits, config),
     )

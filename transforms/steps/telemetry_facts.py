@@ -25,7 +25,6 @@ from datetime import datetime
 
 import polars as pl
 
-from transforms import iso
 from transforms.models import conform
 from transforms.models.clean import ENERGY_QUANTITIES, VIBRATION_COLUMNS, WH_PER_KWH
 from transforms.raw import (
@@ -34,7 +33,8 @@ from transforms.raw import (
     PHASES_BY_QUANTITY,
     RawTable,
 )
-from transforms.rules import (
+from transforms.steps import vibration_zones
+from transforms.steps.rules import (
     DEAD_PHASE,
     NEGATIVE_READING,
     POWER_FACTOR_OUT_OF_RANGE,
@@ -64,7 +64,7 @@ class Context:
     """What the telemetry rules need besides the rows themselves."""
 
     known_assets: pl.Series
-    iso_limits: pl.DataFrame  # asset_id + iso.LIMIT_COLUMNS
+    iso_limits: pl.DataFrame  # asset_id + vibration_zones.LIMIT_COLUMNS
     quarantined_at: datetime
 
 
@@ -96,7 +96,7 @@ def build_vibration(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[p
         clean.rename({"temperature": "temperature_c", **VIBRATION_COLUMNS})
         .with_columns(vel_max.alias("vel_rms_max_mm_s"))
         .join(ctx.iso_limits, on="asset_id", how="left")
-        .with_columns(iso.zone(pl.col("vel_rms_max_mm_s")).alias("iso_zone"))
+        .with_columns(vibration_zones.zone(pl.col("vel_rms_max_mm_s")).alias("iso_zone"))
     )
     return conform(FCT_VIBRATION, fact), _quarantine(quarantined, table)
 

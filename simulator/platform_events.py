@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.clock import SimClock
 from simulator.faults import FaultBoard
-from simulator.timefmt import iso
+from simulator.timefmt import iso8601
 from simulator.webhook_sender import WebhookSender
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 RECONNECT_POLL_SECONDS = 0.1
 
 
-class Notifier:
+class PlatformEvents:
     """Applies fault changes and sends the events they (and the clock) cause."""
 
     def __init__(
@@ -112,7 +112,7 @@ class Notifier:
     def _send(self, event_type: str, data: dict[str, Any], at_ms: int | None = None) -> None:
         if self._sender is not None:
             moment = self._clock.now_ms() if at_ms is None else at_ms
-            self._sender.send(event_type, iso(moment), data)
+            self._sender.send(event_type, iso8601(moment), data)
 
     async def _watch_reconnects(self) -> None:
         checked = self._clock.now_ms()
@@ -132,6 +132,6 @@ class Notifier:
                         "connectionId": token.connection_id,
                         "companyId": company_id,
                         "gatewayId": gateway_id,
-                        "reconnectedAt": iso(at_ms),
+                        "reconnectedAt": iso8601(at_ms),
                     }
                     self._send("sync.completed", data, at_ms)

@@ -6,8 +6,8 @@ import duckdb
 import pyarrow as pa
 
 from sources import raw_schema as rs
-from sources.telemetry import Stream, SyncWindow
-from sources.telemetry_loads import KnownSamples, drop_duplicate_samples, known_samples
+from sources.telemetry_dedup import KnownSamples, drop_duplicate_samples, known_samples
+from sources.telemetry_streams import Stream, SyncWindow
 from tests.sources.conftest import utc
 
 NOW = utc(2026, 11, 20, 12, 0)

@@ -1,6 +1,6 @@
 """One transform run: raw tables -> clean, quarantine, marts, then the read copy.
 
-    from transforms.run import transform
+    from transforms.warehouse.run import transform
     report = transform(Path("warehouse/tractian.duckdb"))          # incremental
     report = transform(Path("warehouse/tractian.duckdb"), full=True)
 
@@ -11,7 +11,6 @@ builds the big telemetry tables as stage tables, which that transaction swaps in
 read copy is published after the commit.
 """
 
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,16 +19,27 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from transforms import iso
-from transforms.build import Dimensions, build_records, compute_dimensions, write_dimensions
-from transforms.build_marts import build_marts
-from transforms.build_telemetry import STEPS, drop_stages, rebuild, stage, swap_in_stage
-from transforms.incremental import Plan, last_run, plan_run, record_run, widen_for_assets
+from transforms import zone_config
 from transforms.models import MODELS, table_schema
-from transforms.publish import Changes, default_read_copy, publish_read_copy, read_copy_run_id
-from transforms.row_sets import KeyRows, PartitionRows, RowSet
-from transforms.telemetry import Context
-from transforms.warehouse import connect, ensure_schemas
+from transforms.steps import vibration_zones
+from transforms.steps.telemetry_facts import Context
+from transforms.warehouse.build_marts import build_marts
+from transforms.warehouse.build_telemetry import STEPS, drop_stages, rebuild, stage, swap_in_stage
+from transforms.warehouse.build_whole_tables import (
+    Dimensions,
+    build_records,
+    compute_dimensions,
+    write_dimensions,
+)
+from transforms.warehouse.duckdb_io import connect, ensure_schemas
+from transforms.warehouse.incremental import Plan, last_run, plan_run, record_run, widen_for_assets
+from transforms.warehouse.read_copy import (
+    Changes,
+    default_read_copy,
+    publish_read_copy,
+    read_copy_run_id,
+)
+from transforms.warehouse.row_sets import KeyRows, PartitionRows, RowSet
 
 
 @dataclass
@@ -154,12 +164,11 @@ def transform(
     `iso_config` (else env TRACTIAN_ISO_CONFIG) is the per-asset ISO class CSV.
     """
     started = time.monotonic()
-    config_path = iso_config or (Path(p) if (p := os.environ.get(iso.CONFIG_ENV)) else None)
-    overrides = iso.read_overrides(config_path)
+    overrides = zone_config.load(iso_config)
     target = (read_copy or default_read_copy(db_path)) if publish else None
     conn = connect(db_path)
     try:
-        digest = iso.overrides_digest(overrides)
+        digest = vibration_zones.overrides_digest(overrides)
         plan = plan_run(conn, full=full, iso_digest=digest, outputs_current=_outputs_current(conn))
         if plan.nothing_to_do:
             _republish_if_stale(conn, plan, target)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import orjson
 
 from simulator.noise import hex_id
-from simulator.timefmt import DAY_MS, iso
+from simulator.timefmt import DAY_MS, iso8601
 
 _DUMP = "tractian-demo-api.json"
 _MANUFACTURERS = ("WEG", "Siemens", "ABB", "SKF", "Baldor", "Nidec", "Toshiba", "Voith")
@@ -53,7 +53,7 @@ def _tag(digest: bytes, offset: int) -> str:
     return f"{letters}{number:03d}"
 
 
-class Catalog:
+class AssetTree:
     """Companies, locations and assets in dump order, plus the component index."""
 
     def __init__(self, seed: int, scale: int, history_start_ms: int) -> None:
@@ -136,8 +136,8 @@ class Catalog:
             if described
             else None,
             "serialNumber": d[5:11].hex().upper() if described else None,
-            "createdAt": iso(created),
-            "updatedAt": iso(updated),
+            "createdAt": iso8601(created),
+            "updatedAt": iso8601(updated),
             "deleted": {"value": False},
             "disabled": {"value": False, "date": None},
         }

@@ -28,10 +28,10 @@ from datetime import datetime
 
 import polars as pl
 
-from transforms.json_lists import IDS, decode_json_list
 from transforms.models import conform
 from transforms.raw import ASSET_SENSOR_TYPES, ASSETS, LOAD_ID, LOCATIONS
-from transforms.rules import (
+from transforms.steps.json_lists import IDS, decode_json_list
+from transforms.steps.rules import (
     CYCLE,
     UNKNOWN_ASSET,
     UNKNOWN_LOCATION,
@@ -40,8 +40,8 @@ from transforms.rules import (
     split,
     unknown_reference,
 )
+from transforms.steps.tree import SEPARATOR, trimmed, walk_up
 from transforms.tables import DIM_ASSET, DIM_CATEGORY, DIM_COMPANY, DIM_LOCATION, DIM_PRIORITY
-from transforms.tree import SEPARATOR, trimmed, walk_up
 
 Split = tuple[pl.DataFrame, pl.DataFrame]
 

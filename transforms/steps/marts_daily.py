@@ -37,8 +37,8 @@ from datetime import datetime
 
 import polars as pl
 
-from transforms import iso
 from transforms.models import conform
+from transforms.steps import vibration_zones
 from transforms.tables import ASSET_HEALTH_DAILY, SENSOR_HEALTH_DAILY
 
 SAMPLES_PER_HOUR = {"powered": 6.0, "stopped": 1.0, "energy": 4.0}
@@ -191,7 +191,7 @@ def asset_health_daily(
         .join(iso_limits, on="asset_id", how="left")
         .with_columns(
             _completeness(pl.col("samples"), pl.col("expected_samples")).alias("completeness"),
-            iso.zone(pl.col("vel_rms_max_mm_s")).alias("worst_zone"),
+            vibration_zones.zone(pl.col("vel_rms_max_mm_s")).alias("worst_zone"),
             pl.col("open_insights").fill_null(0),
         )
         .sort("asset_id", "day")

@@ -11,10 +11,10 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
-from transforms import marts_daily, marts_kpis
 from transforms.models import validate
 from transforms.raw import TELEMETRY_TABLES
-from transforms.rules import VALUE_RULES
+from transforms.steps import marts_daily, marts_kpis
+from transforms.steps.rules import VALUE_RULES
 from transforms.tables import (
     AGG_ENERGY_DAILY,
     AGG_VIBRATION_DAILY,
@@ -29,7 +29,7 @@ from transforms.tables import (
     SENSOR_HEALTH_DAILY,
     quarantine_table,
 )
-from transforms.warehouse import create_table, day_number, fetch, read_table, write_table
+from transforms.warehouse.duckdb_io import create_table, day_number, fetch, read_table, write_table
 
 
 def out_of_range_counts(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -17,9 +17,9 @@ import duckdb
 import polars as pl
 
 from transforms.raw import LOAD_ID, RAW_TABLES, TELEMETRY_TABLES, RawTable
-from transforms.row_sets import ChangedKeys, changed_keys
 from transforms.tables import LOADS, RUNS
-from transforms.warehouse import day_number, fetch, raw_columns, registered, table_exists
+from transforms.warehouse.duckdb_io import day_number, fetch, raw_columns, registered, table_exists
+from transforms.warehouse.row_sets import ChangedKeys, changed_keys
 
 # Bump when a table's layout or a rule changes: the next run then rebuilds everything.
 # 2: energy quantities and units as the published API serves them; demand and cost;

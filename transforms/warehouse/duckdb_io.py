@@ -1,4 +1,4 @@
-"""DuckDB reads and writes: the only module of this layer that speaks SQL to the warehouse.
+"""DuckDB reads and writes shared by the warehouse steps of this layer.
 
 Raw rows are read with their contract columns (a column dlt did not create reads as
 null), NaN readings become null, and rows are deduplicated on the business key keeping

@@ -25,7 +25,7 @@ import polars as pl
 from transforms.models import conform
 from transforms.models.clean import FAILURE_EVENT_TYPES
 from transforms.raw import EVENTS, INSIGHTS, LOAD_ID, WORK_ORDERS, RawTable
-from transforms.rules import (
+from transforms.steps.rules import (
     END_BEFORE_START,
     INVALID_JSON,
     UNKNOWN_ASSET,
@@ -35,8 +35,8 @@ from transforms.rules import (
     split,
     unknown_reference,
 )
+from transforms.steps.work_orders import intervals_summary, parse_json_columns
 from transforms.tables import FCT_EVENT, FCT_INSIGHT, FCT_WORK_ORDER
-from transforms.work_orders import intervals_summary, parse_json_columns
 
 Split = tuple[pl.DataFrame, pl.DataFrame]
 

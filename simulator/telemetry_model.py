@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.catalog import Component
+from simulator.asset_tree import Component
 from simulator.energy import (
     INTERVAL_H,
     UNITS_PER_WH,

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from transforms import daily, telemetry
 from transforms.models import conform, validate
 from transforms.raw import (
     ENERGY_CONSUMPTION,
@@ -30,9 +29,9 @@ from transforms.raw import (
     VIBRATION_SAMPLES,
     RawTable,
 )
-from transforms.row_sets import KeyRows, PartitionRows, RowSet
+from transforms.steps import daily, telemetry_facts
 from transforms.tables import DAILY_AGGREGATES, STAGE_SUFFIX, TELEMETRY_FACTS, quarantine_table
-from transforms.warehouse import (
+from transforms.warehouse.duckdb_io import (
     asset_batches,
     create_table,
     delete_partitions,
@@ -42,10 +41,11 @@ from transforms.warehouse import (
     read_raw,
     registered,
 )
+from transforms.warehouse.row_sets import KeyRows, PartitionRows, RowSet
 
 BATCH_ROWS = 1_000_000
 
-Builder = Callable[[pl.DataFrame, RawTable, telemetry.Context], tuple[pl.DataFrame, ...]]
+Builder = Callable[[pl.DataFrame, RawTable, telemetry_facts.Context], tuple[pl.DataFrame, ...]]
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,12 @@ class TelemetryStep:
 STEPS = {
     step.raw.name: step
     for step in (
-        TelemetryStep(VIBRATION_SAMPLES, telemetry.build_vibration, daily.vibration_daily),
-        TelemetryStep(RPM_SAMPLES, telemetry.build_rpm),
-        TelemetryStep(ENERGY_SAMPLES, telemetry.build_energy, daily.energy_daily, 3),
-        TelemetryStep(ENERGY_CONSUMPTION, telemetry.build_consumption),
-        TelemetryStep(ENERGY_DEMAND, telemetry.build_demand),
-        TelemetryStep(ENERGY_COST, telemetry.build_cost),
+        TelemetryStep(VIBRATION_SAMPLES, telemetry_facts.build_vibration, daily.vibration_daily),
+        TelemetryStep(RPM_SAMPLES, telemetry_facts.build_rpm),
+        TelemetryStep(ENERGY_SAMPLES, telemetry_facts.build_energy, daily.energy_daily, 3),
+        TelemetryStep(ENERGY_CONSUMPTION, telemetry_facts.build_consumption),
+        TelemetryStep(ENERGY_DEMAND, telemetry_facts.build_demand),
+        TelemetryStep(ENERGY_COST, telemetry_facts.build_cost),
     )
 }
 
@@ -114,7 +114,7 @@ def _fill(
     step: TelemetryStep,
     targets: dict[str, str],
     rows: RowSet | None,
-    ctx: telemetry.Context,
+    ctx: telemetry_facts.Context,
 ) -> None:
     """Build `step`'s rows (all of them, or those in `rows`) into `targets` (output name
     -> table written); the aggregate only when it is among them."""
@@ -133,7 +133,7 @@ def rebuild(
     step: TelemetryStep,
     rows: KeyRows,
     parts: pl.DataFrame,
-    ctx: telemetry.Context,
+    ctx: telemetry_facts.Context,
 ) -> None:
     """Rewrite `rows` of `step`'s fact and quarantine, then its aggregate's `parts`."""
     if not rows.is_empty():
@@ -167,7 +167,9 @@ def _reaggregate(
         insert(conn, table, validate(table, conform(table, aggregate(facts))))
 
 
-def stage(conn: duckdb.DuckDBPyConnection, step: TelemetryStep, ctx: telemetry.Context) -> None:
+def stage(
+    conn: duckdb.DuckDBPyConnection, step: TelemetryStep, ctx: telemetry_facts.Context
+) -> None:
     """Build all of `step`'s tables as stage tables (outside the run's transaction)."""
     staged = {name: name + STAGE_SUFFIX for name in step.outputs}
     for name, target in staged.items():

@@ -1,9 +1,11 @@
-"""Validate a stored table against its pandera model, in bounded memory.
+"""Checks on stored tables, for asset checks (Dagster or anything else).
 
-For asset checks (Dagster or anything else): `check_table(conn, "clean.fct_vibration")`
-reads the table back in groups of whole assets (partitioned tables can hold millions of
-rows; keys include asset_id, so uniqueness is still checked whole) and returns the
-failure count per (column, check) with a few examples.
+- `check_table(conn, "clean.fct_vibration")` validates a table against its pandera model
+  in bounded memory: it reads the table back in groups of whole assets (partitioned
+  tables can hold millions of rows; keys include asset_id, so uniqueness is still
+  checked whole) and returns the failure count per (column, check) with a few examples.
+- `quarantine_share(conn, clean_table)` measures how much of the raw rows a clean table
+  is built from ended in quarantine, per raw table and rule.
 """
 
 from dataclasses import dataclass, field
@@ -12,8 +14,9 @@ import duckdb
 import polars as pl
 
 from transforms.models import MODELS, failure_cases
-from transforms.tables import PARTITION_COLUMN
-from transforms.warehouse import asset_batches, fetch
+from transforms.raw import RAW_TABLES
+from transforms.tables import PARTITION_COLUMN, RAW_OF_CLEAN, quarantine_table
+from transforms.warehouse.duckdb_io import asset_batches, fetch, table_exists
 
 CHECK_BATCH_ROWS = 1_000_000
 
@@ -74,3 +77,38 @@ def check_table(
         },
         examples=failures.head(max_examples).select("column", "check", "failure_case").to_dicts(),
     )
+
+
+@dataclass(frozen=True)
+class QuarantineShare:
+    """Quarantined raw rows of a clean table's raw tables. Shares are over raw rows (an
+    energy sample is one raw row but three clean rows, one per phase); `fraction` is the
+    largest share among the raw tables."""
+
+    table: str
+    quarantined: int
+    raw_rows: int
+    fraction: float
+    by_rule: dict[str, int]
+
+
+def quarantine_share(conn: duckdb.DuckDBPyConnection, clean_table: str) -> QuarantineShare:
+    """How much of the raw rows `clean_table` holds went to quarantine instead."""
+    by_rule: dict[str, int] = {}
+    quarantined, total, fraction = 0, 0, 0.0
+    for raw in RAW_OF_CLEAN[clean_table]:
+        counts = conn.execute(
+            f"SELECT rule, count(*) FROM {quarantine_table(raw)} GROUP BY rule"
+        ).fetchall()
+        for rule, count in counts:
+            by_rule[rule] = by_rule.get(rule, 0) + count
+        raw_quarantined = sum(count for _, count in counts)
+        qualified = RAW_TABLES[raw].qualified
+        raw_total = (
+            conn.execute(f"SELECT count(*) FROM {qualified}").fetchall()[0][0]
+            if table_exists(conn, qualified)
+            else 0
+        )
+        quarantined, total = quarantined + raw_quarantined, total + raw_total
+        fraction = max(fraction, raw_quarantined / raw_total if raw_total else 0.0)
+    return QuarantineShare(clean_table, quarantined, total, fraction, dict(sorted(by_rule.items())))

@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from transforms.raw import LOAD_ID, RawTable
-from transforms.warehouse import partition_filter, parts_frames, raw_columns, registered
+from transforms.warehouse.duckdb_io import partition_filter, parts_frames, raw_columns, registered
 
 TIMESTAMP_KEY = "sampled_at"
 

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.row_sets import RowSet
 from transforms.tables import RUNS, SCHEMAS, STAGE_SUFFIX
-from transforms.warehouse import registered
+from transforms.warehouse.duckdb_io import registered
+from transforms.warehouse.row_sets import RowSet
 
 STORAGE_VERSION = "v1.0.0"
 _ALIAS = "read_copy"

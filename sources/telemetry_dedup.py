@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources import raw_schema as rs
-from sources.telemetry import Stream, SyncWindow
+from sources.telemetry_streams import Stream, SyncWindow
 
 TELEMETRY = [t for t in rs.RAW_TABLES.values() if t.telemetry]
 

@@ -4,7 +4,7 @@ Each stream (one component's vibration, rotation, one energy quantity or consump
 keeps its own committed window end in dlt resource state. A sync reads from that end
 minus the lookback (late samples arrive up to 48 h after `sampledAt`) up to the sync's
 `now`, in chunks the API accepts, keeping the samples `keep` passes (the connector drops
-those the warehouse holds, see `telemetry_loads`). A stream's state moves only
+those the warehouse holds, see `telemetry_dedup`). A stream's state moves only
 when every window of it succeeded, and dlt commits that state in the same load package
 as the rows, so a failed or killed sync never advances past what was loaded.
 """
@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from sources import settings
-from sources.client import TractianClient, iso
+from sources.client import TractianClient, iso8601
 from sources.errors import (
     MALFORMED_BODY_ERRORS,
     AuthError,
@@ -92,7 +92,7 @@ def fetch_streams(
     batch = _Batcher()
 
     def fetch(stream: Stream, w: Window) -> pa.Table | None:
-        params = {**dict(stream.params), "start": iso(w[0]), "end": iso(w[1])}
+        params = {**dict(stream.params), "start": iso8601(w[0]), "end": iso8601(w[1])}
         body = client.get(stream.path, params)
         if body is None:
             return None
@@ -107,13 +107,13 @@ def fetch_streams(
                 raise outcome
             if isinstance(outcome, TractianError):
                 failed.add(stream.key)
-                failures.append(f"{stream.path} [{iso(w[0])}, {iso(w[1])}): {outcome}")
+                failures.append(f"{stream.path} [{iso8601(w[0])}, {iso8601(w[1])}): {outcome}")
             elif outcome is not None and outcome.num_rows:
                 progress.add_rows(outcome.num_rows)
                 yield from batch.add(outcome)
             remaining[stream.key] -= 1
             if remaining[stream.key] == 0 and stream.key not in failed:
-                state[stream.key] = iso(window.now)
+                state[stream.key] = iso8601(window.now)
                 progress.add_done(1)
     yield from batch.flush()
 

@@ -11,12 +11,11 @@ Zone limits on velocity RMS (mm/s), by machine group and foundation:
 
 A limit belongs to the lower zone: v <= A -> "A", A < v <= B -> "B", B < v <= C -> "C",
 v > C -> "D". An asset without configuration is group 2, rigid. The configuration is an
-optional CSV with header `asset_id,machine_group,foundation`; a row applies to the asset
+optional CSV (`transforms/zone_config.py` reads it); a row applies to the asset
 and all its descendants, and the nearest configured ancestor wins.
 """
 
 import hashlib
-from pathlib import Path
 
 import polars as pl
 
@@ -29,12 +28,6 @@ ZONE_LIMITS: dict[tuple[int, str], tuple[float, float, float]] = {
 DEFAULT_CLASS = (2, "rigid")
 ZONES = ("A", "B", "C", "D")
 LIMIT_COLUMNS = ("zone_a_max_mm_s", "zone_b_max_mm_s", "zone_c_max_mm_s")
-CONFIG_ENV = "TRACTIAN_ISO_CONFIG"
-_HEADER = ["asset_id", "machine_group", "foundation"]
-
-
-class IsoConfigError(ValueError):
-    """The ISO configuration file is malformed; the message names the file and the line."""
 
 
 def zone(velocity: pl.Expr) -> pl.Expr:
@@ -51,28 +44,6 @@ def zone(velocity: pl.Expr) -> pl.Expr:
         .then(pl.lit("C"))
         .otherwise(pl.lit("D"))
     )
-
-
-def read_overrides(path: Path | None) -> pl.DataFrame:
-    """The configured assets (asset_id, machine_group, foundation); empty without a file."""
-    schema = {"asset_id": pl.String, "machine_group": pl.Int64, "foundation": pl.String}
-    if path is None:
-        return pl.DataFrame(schema=schema)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            header = handle.readline().strip().split(",")
-        frame = pl.read_csv(path, schema=schema, has_header=True)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise IsoConfigError(f"cannot read ISO config {path}: {exc}") from None
-    if header != _HEADER:
-        raise IsoConfigError(f"ISO config {path}: header must be {','.join(_HEADER)}")
-    for line, row in enumerate(frame.iter_rows(named=True), start=2):
-        if (row["machine_group"], row["foundation"]) not in ZONE_LIMITS or not row["asset_id"]:
-            raise IsoConfigError(
-                f"ISO config {path} line {line}: need an asset_id, machine_group 1 or 2 and "
-                f"foundation rigid or flexible, got {row}"
-            )
-    return frame.unique("asset_id", keep="last", maintain_order=True)
 
 
 def overrides_digest(overrides: pl.DataFrame) -> str:

@@ -6,7 +6,7 @@ Parsed by `json_lists.decode_json_list`; a malformed value is flagged for the
 
 import polars as pl
 
-from transforms.json_lists import IDS, decode_json_list
+from transforms.steps.json_lists import IDS, decode_json_list
 
 INTERVALS = pl.List(
     pl.Struct(

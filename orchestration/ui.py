@@ -113,7 +113,10 @@ def run_ui(args: argparse.Namespace) -> int:
         simulator, demo_env = _start_demo_simulator()
         env.update(demo_env)
         print(f"no connection configured: using the simulator at {simulator.base_url} as 'demo'")
-    signal.signal(signal.SIGTERM, _interrupt)  # stop the group on SIGTERM too
+    # Ctrl-C and SIGTERM both stop the group. SIGINT is set explicitly: a process started
+    # in the background of a non-interactive shell inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     process = start_in_own_group(dev_server_command(workspace, args.host, args.port), env, Path())
     print(f"Dagster UI: http://{args.host}:{args.port} (Ctrl-C stops)", flush=True)
     try:

@@ -104,7 +104,9 @@ def companies_hint(name: str) -> str:
     key = f"{SECTION}.{name}.companies"
     return (
         f"set {key} in .dlt/config.toml (a list of company ids) or {_env_name(key)} "
-        "(comma-separated); for a --base-url run, pass --companies"
+        "(comma-separated); for a --base-url run, pass --companies; in your own dlt "
+        "pipeline, pass companies=[...] to the tractian source (or set "
+        "sources.tractian.companies)"
     )
 
 

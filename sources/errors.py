@@ -75,3 +75,18 @@ class TransientError(TractianError):
     """5xx, resets, timeouts, truncated bodies or rate limits that outlasted the retries."""
 
     code = "transient"
+
+
+class SourceFailures(Exception):
+    """Parts of a run of the `tractian` source failed (companies, endpoints, streams), and
+    the caller did not allow a partial load: nothing of the run loads, no state advances.
+    """
+
+    def __init__(self, connection_name: str, failures: list[str]) -> None:
+        shown = "\n  ".join(failures[:20])
+        more = f"\n  ... and {len(failures) - 20} more" if len(failures) > 20 else ""
+        super().__init__(
+            f"connection {connection_name!r}: {len(failures)} part(s) failed, so nothing of "
+            f"this run is loaded (pass allow_partial=True to load the rest):\n  {shown}{more}"
+        )
+        self.failures = list(failures)

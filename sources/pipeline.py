@@ -1,11 +1,12 @@
-"""One sync of one connection into the raw dataset of a DuckDB warehouse.
+"""One sync of one connection into the raw dataset of a warehouse (`warehouses`).
 
-Each connection has its own dlt pipeline (its own state, in the warehouse) writing to
+Each connection has its own dlt pipeline (its own state, in the destination) writing to
 the shared `tractian_raw` dataset; every row carries the connection's name, so syncing
-one connection never touches another's rows or state.
+one connection never touches another's rows or state. The data comes from the
+`tractian` dlt source (`sources.source`), run here with partial loads allowed: what
+succeeded loads and commits, and `SyncFailed` then says what did not.
 """
 
-import os
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -13,27 +14,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import dlt
-import duckdb
-import pyarrow as pa
-from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from sources import raw_dataset, settings
 from sources import raw_schema as rs
-from sources import settings
-from sources.api_features import ApiFeatures, companies_to_sync, detect
+from sources.api_features import ApiFeatures
 from sources.client import TractianClient
 from sources.connections import Connection, client_for
 from sources.errors import AuthError
-from sources.raw_migrations import migrate
-from sources.source import SourceRun, tractian_source
-from sources.telemetry_dedup import drop_duplicate_samples
-from sources.telemetry_streams import SyncWindow
+from sources.source import SourceRun, tractian
+from sources.warehouses import Warehouse
 
-# Arrow tables loaded by dlt get no _dlt_load_id unless asked (see STACK-NOTES).
-os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
-# One resource at a time: each telemetry resource fans out over its own bounded pool, so
-# dlt's default round robin would run four of them (4 x the concurrency) at once.
-os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
+TELEMETRY_TABLES = [t for t in rs.RAW_TABLES.values() if t.telemetry]
 
 
 class SyncFailed(Exception):
@@ -85,35 +77,9 @@ class SyncReport:
     migrated: list[str] = field(default_factory=list)  # raw contract upgrades this sync made
 
 
-def create_warehouse(db_path: Path) -> None:
-    """Create the DuckDB file so that DuckDB 1.x tools can open it (see STACK-NOTES)."""
-    if db_path.exists():
-        return
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    duckdb.connect(str(db_path), config={"storage_compatibility_version": "v1.0.0"}).close()
-
-
-def make_pipeline(connection: Connection, db_path: Path) -> dlt.Pipeline:
-    # DuckDB would otherwise cache up to 80 % of RAM while loading (bench/ B3).
-    credentials = DuckDbCredentials(
-        str(db_path),
-        global_config={
-            "memory_limit": settings.DUCKDB_MEMORY_LIMIT,
-            "preserve_insertion_order": False,
-        },
-    )
-    return dlt.pipeline(
-        pipeline_name=connection.pipeline_name,
-        destination=dlt.destinations.duckdb(credentials),
-        dataset_name=rs.DATASET,
-        pipelines_dir=str(db_path.parent / ".dlt_pipelines"),
-        progress=None,
-    )
-
-
 def sync(
     connection: Connection,
-    db_path: Path,
+    warehouse: Warehouse | Path,
     *,
     start: datetime | None = None,
     end: datetime | None = None,
@@ -124,59 +90,55 @@ def sync(
     show_progress: bool = True,
     concurrency: int = settings.TELEMETRY_CONCURRENCY,
 ) -> SyncReport:
-    """Sync `connection` into `db_path`; raise on failure after keeping what loaded.
+    """Sync `connection` into `warehouse` (a Path: the DuckDB file); raise on failure
+    after keeping what loaded.
 
     Optional endpoints are asked first (`api_features`): the companies come from the
     connection's configuration or `/companies`, else a `ConnectionConfigError` stops the
     sync before any data request. Windows end at `now`, by default the API's own clock
-    (`/connection.checkedAt`) where it has one, else the local UTC clock. A first sync of a
-    stream starts
-    at `start` (default 14 days before `now`); an explicit `start` re-reads from there.
-    With `end`, the sync is a stateless backfill of [start, end): it reads that range and
-    leaves incremental state alone (Dagster partitions use this). `resources` limits the
-    sync to some raw tables (default: all).
+    (`/connection.checkedAt`) where it has one, else the local UTC clock. A first sync of
+    a stream starts at `start` (default 14 days before `now`); an explicit `start`
+    re-reads from there. With `end`, the sync is a stateless backfill of [start, end): it
+    reads that range and leaves incremental state alone (Dagster partitions use this).
+    `resources` limits the sync to some raw tables (default: all).
     """
-    if end is not None and start is None:
-        raise ValueError("a backfill with `end` needs a `start`")
     began = time.monotonic()
+    if isinstance(warehouse, Path):
+        warehouse = Warehouse.duckdb_file(warehouse)
     client = client or client_for(connection)
+    run = SourceRun(show_progress=show_progress)
     try:
-        features = detect(client)
-        features.check_authorized()
+        source = tractian(
+            base_url=connection.base_url,
+            api_token=connection.token,
+            companies=list(connection.company_ids),
+            connection_name=connection.name,
+            start=start,
+            end=end,
+            lookback_hours=lookback / timedelta(hours=1),
+            now=now,
+            allow_partial=True,
+            concurrency=concurrency,
+            client=client,
+            run=run,
+        )
     except AuthError as exc:
         raise ConnectionNeedsAttention(connection.name, exc) from None
-    companies, company_failures = companies_to_sync(connection, features)
-    now = now or features.now()
-    window = SyncWindow(
-        start=start or now - settings.DEFAULT_BACKFILL,
-        lookback=lookback,
-        now=min(end, now) if end is not None else now,
-        force_start=start is not None,
-        stateless=end is not None,
-    )
-    create_warehouse(db_path)
-    pipeline = make_pipeline(connection, db_path)
-    report = SyncReport(connection.name, now, features=features)
-    _finish_pending(pipeline, report, db_path)
-    report.migrated = migrate(db_path)
-    failures = [f"optional {path}: {why}" for path, why in features.failed.items()]
-    run = SourceRun(failures=failures + company_failures, show_progress=show_progress)
-    source = tractian_source(
-        client, connection, window, run, companies, concurrency=concurrency, warehouse=db_path
-    )
+    assert run.now is not None  # set by the source
+    report = SyncReport(connection.name, run.now, features=run.features)
+    report.migrated = warehouse.prepare()
+    pipeline = warehouse.pipeline(connection.pipeline_name)
+    _finish_pending(pipeline, report)
     selected = list(resources) if resources is not None else list(rs.RAW_TABLES)
-    if features.companies_failed:  # the names are unknown this time: keep the old ones
-        selected = [table for table in selected if table != rs.COMPANIES.name]
-    source = source.with_resources(*selected)
     try:
-        info = pipeline.run(source)
+        info = pipeline.run(source.with_resources(*selected))
     except PipelineStepFailed as exc:
         auth = _auth_cause(exc)
         if auth is not None:
             raise ConnectionNeedsAttention(connection.name, auth) from None
         raise
     report.load_ids.extend(info.loads_ids)
-    report.marked_missing = _mark_missing(db_path, connection.name, run.snapshots, now)
+    report.marked_missing = dict(run.marked_missing)
     report.rows = {name: p.rows for name, p in run.progress.items()}
     report.failures = run.failures
     report.requests, report.bytes = client.stats.requests, client.stats.bytes
@@ -186,7 +148,7 @@ def sync(
     return report
 
 
-def _finish_pending(pipeline: dlt.Pipeline, report: SyncReport, db_path: Path) -> None:
+def _finish_pending(pipeline: dlt.Pipeline, report: SyncReport) -> None:
     """Load a package a killed sync left extracted but not loaded, before extracting anew."""
     if pipeline.has_pending_data:
         info = pipeline.run()
@@ -194,7 +156,8 @@ def _finish_pending(pipeline: dlt.Pipeline, report: SyncReport, db_path: Path) -
         # right after extracting on a first sync); nothing of it was committed either.
         if info is not None:
             report.load_ids.extend(info.loads_ids)
-        drop_duplicate_samples(db_path, report.connection)
+        with pipeline.sql_client() as client:
+            raw_dataset.drop_duplicate_samples(client, TELEMETRY_TABLES, report.connection)
 
 
 def _auth_cause(exc: BaseException) -> AuthError | None:
@@ -206,25 +169,3 @@ def _auth_cause(exc: BaseException) -> AuthError | None:
         seen.add(id(current))
         current = getattr(current, "exception", None) or current.__cause__ or current.__context__
     return None
-
-
-def _mark_missing(
-    db_path: Path,
-    connection_name: str,
-    snapshots: dict[tuple[str, str], set[str]],
-    now: datetime,
-) -> dict[str, int]:
-    """Mark records absent from a fresh, complete snapshot; never delete them."""
-    marked: dict[str, int] = {}
-    with duckdb.connect(str(db_path)) as conn:
-        for (table, company_id), ids in snapshots.items():
-            conn.register("seen", pa.table({"id": pa.array(sorted(ids), pa.string())}))
-            count = conn.execute(
-                f"""UPDATE {rs.DATASET}.{table} SET missing_since = ?
-                    WHERE connection_name = ? AND company_id = ? AND missing_since IS NULL
-                      AND id NOT IN (SELECT id FROM seen)""",
-                [now, connection_name, company_id],
-            ).fetchall()[0][0]
-            conn.unregister("seen")
-            marked[table] = marked.get(table, 0) + count
-    return marked

@@ -8,23 +8,23 @@ it already holds in the range it will re-read (`KnownSamples`) and drops those s
 as they arrive; what is left is new and, since the windows of one sync never overlap,
 unique, so it is appended (bench/ B1, B2, B4).
 
+The held samples are read through the pipeline's own SQL client (`raw_dataset`), so the
+filter works on every SQL destination dlt supports, not only the DuckDB file.
+
 Appending does not deduplicate within a load, as delete-insert does: a file whose load
 committed just before a kill, loaded again when the pending package resumes, would
-double its rows. `drop_duplicate_samples` repairs that after a resumed load.
+double its rows. `raw_dataset.drop_duplicate_samples` repairs that after a resumed load.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources import raw_dataset
 from sources import raw_schema as rs
 from sources.telemetry_streams import Stream, SyncWindow
-
-TELEMETRY = [t for t in rs.RAW_TABLES.values() if t.telemetry]
 
 
 def _series_columns(table: rs.RawTable) -> list[str]:
@@ -42,7 +42,7 @@ class KnownSamples:
     @classmethod
     def load(
         cls,
-        db_path: Path,
+        client: raw_dataset.Client,
         connection_name: str,
         table: rs.RawTable,
         since: datetime,
@@ -50,26 +50,26 @@ class KnownSamples:
         assets: list[str] | None = None,
     ) -> "KnownSamples":
         """The samples of the connection with `since <= sampled_at < until` (of `assets`
-        only, when given)."""
+        only, when given), as the destination behind `client` holds them."""
         known = cls(table)
-        if not db_path.exists() or since >= until or assets == []:
+        if since >= until or assets == []:
             return known
-        series = ", ".join(_series_columns(table))
-        only = "AND asset_id IN (SELECT unnest(?::VARCHAR[]))" if assets is not None else ""
-        params = [connection_name, since, until] + ([assets] if assets is not None else [])
-        with duckdb.connect(str(db_path)) as conn:
-            if table.name not in rs.present_tables(conn):
-                return known
-            grouped = conn.sql(
-                f"SELECT {series}, list(sampled_at) AS times FROM {rs.DATASET}.{table.name} "
-                f"WHERE connection_name = ? AND sampled_at >= ? AND sampled_at < ? {only} "
-                f"GROUP BY {series}",
-                params=params,
-            ).to_arrow_table()
-        keys = zip(*(grouped.column(c).to_pylist() for c in _series_columns(table)), strict=True)
-        times = grouped.column("times").combine_chunks()
-        # Cast: DuckDB gives the session's time zone, the window tables carry UTC.
-        known.by_series = {key: times[i].values.cast(rs.TS) for i, key in enumerate(keys)}
+        series = _series_columns(table)
+        held = raw_dataset.held_samples(
+            client, table, series, connection_name, since, until, assets
+        )
+        if held is None:
+            return known
+        # Cast: a destination may give the session's time zone; the windows carry UTC.
+        held = held.set_column(
+            held.schema.get_field_index("sampled_at"),
+            "sampled_at",
+            held.column("sampled_at").cast(rs.TS),
+        )
+        grouped = held.group_by(series).aggregate([("sampled_at", "list")])
+        keys = zip(*(grouped.column(c).to_pylist() for c in series), strict=True)
+        times = grouped.column("sampled_at_list").combine_chunks()
+        known.by_series = {key: times[i].values for i, key in enumerate(keys)}
         return known
 
     def add(self, other: "KnownSamples") -> None:
@@ -88,14 +88,14 @@ class KnownSamples:
 
 
 def known_samples(
-    db_path: Path,
+    client: raw_dataset.Client,
     connection_name: str,
     table: rs.RawTable,
     streams: list[Stream],
     state: dict[str, str],
     window: SyncWindow,
 ) -> KnownSamples:
-    """What the warehouse holds of the range these streams are about to read.
+    """What the destination holds of the range these streams are about to read.
 
     Streams with committed state re-read from their end minus the lookback; a stream
     without state (a new component, a backfill) reads from `start`, so only its own
@@ -103,31 +103,11 @@ def known_samples(
     """
     now = window.now
     resumed = [window.begin(state[s.key]) for s in streams if s.key in state]
-    known = KnownSamples.load(db_path, connection_name, table, min(resumed, default=now), now)
+    known = KnownSamples.load(client, connection_name, table, min(resumed, default=now), now)
     new = sorted({s.asset_id for s in streams if s.key not in state})
     if new:
         # back to `start`, or further where a resumed stream of the same asset starts
         # earlier, so that these series' lookup covers everything their streams read
         since = min([window.begin(None), *resumed])
-        known.add(KnownSamples.load(db_path, connection_name, table, since, now, assets=new))
+        known.add(KnownSamples.load(client, connection_name, table, since, now, assets=new))
     return known
-
-
-def drop_duplicate_samples(db_path: Path, connection_name: str) -> dict[str, int]:
-    """Delete all but one row of each telemetry key of the connection; rows dropped."""
-    dropped = {}
-    with duckdb.connect(str(db_path)) as conn:
-        present = rs.present_tables(conn)
-        for table in TELEMETRY:
-            if table.name not in present:
-                continue
-            keys = ", ".join([*_series_columns(table), "sampled_at"])
-            dropped[table.name] = conn.execute(
-                f"""DELETE FROM {rs.DATASET}.{table.name} WHERE rowid IN (
-                    SELECT rowid FROM (
-                        SELECT rowid, row_number() OVER (PARTITION BY {keys}) AS copy
-                        FROM {rs.DATASET}.{table.name} WHERE connection_name = ?
-                    ) WHERE copy > 1)""",
-                [connection_name],
-            ).fetchall()[0][0]
-    return dropped

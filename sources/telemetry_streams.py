@@ -78,10 +78,13 @@ def fetch_streams(
     *,
     progress: Progress,
     failures: list[str],
+    pool: ThreadPoolExecutor,
     concurrency: int = settings.TELEMETRY_CONCURRENCY,
     keep: Callable[[pa.Table], pa.Table] = lambda window: window,
 ) -> Iterator[pa.Table]:
     """Yield Arrow batches of every stream's new windows; update `state` per finished stream.
+
+    Requests run on `pool`, at most `2 * concurrency` of this call's windows submitted.
 
     Failures of one stream (after the client's retries) are appended to `failures` and
     leave that stream's state where it was; an `AuthError` stops everything at once.
@@ -101,20 +104,19 @@ def fetch_streams(
         except MALFORMED_BODY_ERRORS as exc:
             raise UnexpectedBody(f"GET {stream.path}: {failure_cause(exc)}") from None
 
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tractian") as pool:
-        for (stream, w), outcome in _bounded(pool, fetch, tasks, concurrency * 2):
-            if isinstance(outcome, AuthError):
-                raise outcome
-            if isinstance(outcome, TractianError):
-                failed.add(stream.key)
-                failures.append(f"{stream.path} [{iso8601(w[0])}, {iso8601(w[1])}): {outcome}")
-            elif outcome is not None and outcome.num_rows:
-                progress.add_rows(outcome.num_rows)
-                yield from batch.add(outcome)
-            remaining[stream.key] -= 1
-            if remaining[stream.key] == 0 and stream.key not in failed:
-                state[stream.key] = iso8601(window.now)
-                progress.add_done(1)
+    for (stream, w), outcome in _bounded(pool, fetch, tasks, concurrency * 2):
+        if isinstance(outcome, AuthError):
+            raise outcome
+        if isinstance(outcome, TractianError):
+            failed.add(stream.key)
+            failures.append(f"{stream.path} [{iso8601(w[0])}, {iso8601(w[1])}): {outcome}")
+        elif outcome is not None and outcome.num_rows:
+            progress.add_rows(outcome.num_rows)
+            yield from batch.add(outcome)
+        remaining[stream.key] -= 1
+        if remaining[stream.key] == 0 and stream.key not in failed:
+            state[stream.key] = iso8601(window.now)
+            progress.add_done(1)
     yield from batch.flush()
 
 

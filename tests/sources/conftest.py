@@ -2,24 +2,45 @@
 
 Every sync test runs against both simulator profiles: `public` (only what Tractian's
 published API has, as a customer's token meets it) and `integration` (plus the optional
-integration-layer endpoints). `PROFILES` parametrizes a fixture over them.
+integration-layer endpoints). `PROFILES` parametrizes a fixture over them. The
+ground-truth tests also run into each `BACKENDS` warehouse: the embedded DuckDB file and
+a real PostgreSQL server (`tests/postgres_server.py`).
 """
 
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from sources import raw_dataset
 from sources import raw_schema as rs
 from sources.client import RetryPolicy, TractianClient
 from sources.connections import Connection
+from sources.warehouses import Warehouse
 
 # Fast retries: the tests exercise the retry paths, not the production delays.
 FAST_RETRY = RetryPolicy(backoff_base_s=0.01, backoff_max_s=0.05, max_attempts=8)
 PROFILES = ("integration", "public")
+BACKENDS = ("duckdb", "postgres")
+# (profile, backend) of the ground-truth sync tests: every profile into the DuckDB file,
+# and PostgreSQL behind the published API (the connector's SQL does not depend on which
+# API it reads), to keep the suite short.
+SYNC_TARGETS = pytest.mark.parametrize(
+    ("sim", "warehouse"),
+    [("integration", "duckdb"), ("public", "duckdb"), ("public", "postgres")],
+    indirect=True,
+)
+
+
+@pytest.fixture(params=BACKENDS)
+def warehouse(request, tmp_path) -> Warehouse:
+    """An empty warehouse of each backend (PostgreSQL: a fresh database)."""
+    if request.param == "duckdb":
+        return Warehouse.duckdb_file(tmp_path / "warehouse" / "tractian.duckdb")
+    url = request.getfixturevalue("postgres_database")
+    return Warehouse.from_url(url, pipelines_dir=tmp_path / "pipelines")
 
 
 def token_companies(sim, token_name: str) -> list[str]:
@@ -55,25 +76,27 @@ def fast_client(
     )
 
 
-def raw_rows(db_path: Path, table: str, connection_name: str | None = None) -> pa.Table:
-    """A raw table as loaded, without dlt's columns, sorted by its key."""
+def raw_rows(
+    warehouse: Path | Warehouse, table: str, connection_name: str | None = None
+) -> pa.Table:
+    """A raw table as loaded, without dlt's columns, sorted by its key; any backend."""
     spec = rs.RAW_TABLES[table]
-    where = f"WHERE connection_name = '{connection_name}'" if connection_name else ""
-    key = ", ".join(k for k in spec.primary_key)
-    with duckdb.connect(str(db_path), read_only=True) as conn:
-        exists = conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-            "AND table_name = ?",
-            [rs.DATASET, table],
-        ).fetchall()[0][0]
-        if not exists:
+    if isinstance(warehouse, Path):
+        warehouse = Warehouse.duckdb_file(warehouse)
+    where, params = (
+        ("WHERE connection_name = %s", [connection_name]) if connection_name else ("", [])
+    )
+    with warehouse.sql_client() as client:
+        key = ", ".join(client.escape_column_name(k) for k in spec.primary_key)
+        columns = ", ".join(client.escape_column_name(f.name) for f in spec.schema)
+        if table not in raw_dataset.present_tables(client):
             return spec.schema.empty_table()
-        columns = ", ".join(f'"{f.name}"' for f in spec.schema)
-        return (
-            conn.sql(f"SELECT {columns} FROM {rs.DATASET}.{table} {where} ORDER BY {key}")
-            .arrow()
-            .read_all()
-        )
+        name = client.make_qualified_table_name(table)
+        query = f"SELECT {columns} FROM {name} {where} ORDER BY {key}"
+        rows = raw_dataset.query_arrow(client, query, *params)
+    if rows is None:
+        return spec.schema.empty_table()
+    return pa.table([rows.column(f.name).cast(f.type) for f in spec.schema], schema=spec.schema)
 
 
 def without_connection(table: pa.Table) -> pa.Table:
@@ -90,7 +113,7 @@ def sorted_by_key(table: pa.Table, name: str) -> pa.Table:
 
 
 def assert_matches_truth(
-    db_path: Path,
+    db_path: Path | Warehouse,
     truth: dict[str, pa.Table],
     connection_name: str,
     ignore_asset: str | None = None,

@@ -5,6 +5,8 @@ import subprocess
 import sys
 
 import pytest
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 
 from simulator import SimConfig, Simulator
 from sources.connections import ConnectionConfigError, connection_names, load_connection
@@ -13,13 +15,23 @@ from tests.sources.conftest import utc
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    """A project directory with its own .dlt folder and no inherited connection env."""
+    """A project directory with its own .dlt folder and no inherited connection env, as a
+    process started there sees it: dlt reads its settings files once and keeps them, so
+    `read_settings` has it read this directory's (and the teardown the previous ones)."""
     for key in list(os.environ):
         if key.startswith(("SOURCES__TRACTIAN", "TRACTIAN_API_TOKEN")):
             monkeypatch.delenv(key)
     (tmp_path / ".dlt").mkdir()
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    previous = Container()[PluggableRunContext].context.run_dir
+    read_settings(tmp_path)
+    yield tmp_path
+    read_settings(previous)
+
+
+def read_settings(directory) -> None:
+    """Have dlt (re)read the `.dlt` settings files of `directory`."""
+    Container()[PluggableRunContext].reload(str(directory))
 
 
 def test_connections_come_from_config_toml_and_secrets_from_env(project, monkeypatch):
@@ -28,6 +40,7 @@ def test_connections_come_from_config_toml_and_secrets_from_env(project, monkeyp
         'companies = ["c1", "c2"]\n'
         '[sources.tractian.connections.south]\nbase_url = "http://south"\n'
     )
+    read_settings(project)
     monkeypatch.setenv("SOURCES__TRACTIAN__CONNECTIONS__NORTH__API_TOKEN", "tok-north")
     monkeypatch.setenv("SOURCES__TRACTIAN__CONNECTIONS__EAST__BASE_URL", "http://east")
     monkeypatch.setenv("SOURCES__TRACTIAN__CONNECTIONS__EAST__API_TOKEN", "tok-east")

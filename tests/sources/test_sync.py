@@ -13,6 +13,7 @@ from sources.connections import Connection, ConnectionConfigError
 from sources.pipeline import sync
 from tests.sources.conftest import (
     PROFILES,
+    SYNC_TARGETS,
     assert_matches_truth,
     connection_for,
     fast_client,
@@ -70,12 +71,17 @@ def telemetry_requests(sim):
     return sum(by_route.get(route, 0) for route in TELEMETRY_ROUTES)
 
 
-def test_first_sync_loads_exactly_the_ground_truth(sim, db):
-    report = run_sync(sim, db)
+@SYNC_TARGETS
+def test_first_sync_loads_exactly_the_ground_truth(sim, warehouse):
+    report = run_sync(sim, warehouse)
 
     assert report.failures == []
-    assert_matches_truth(db, truth(sim), "plant")
-    assert raw_rows(db, "vibration_samples").num_rows > 10_000
+    assert_matches_truth(warehouse, truth(sim), "plant")
+    assert raw_rows(warehouse, "vibration_samples").num_rows > 10_000
+
+
+def test_the_duckdb_file_is_readable_by_duckdb_1_tools(public_sim, db):
+    run_sync(public_sim, db, "jaguar")
     with duckdb.connect(str(db), read_only=True) as conn:
         tags = conn.execute(
             "SELECT tags FROM duckdb_databases() WHERE database_name = 'tractian'"
@@ -83,14 +89,15 @@ def test_first_sync_loads_exactly_the_ground_truth(sim, db):
     assert tags["storage_version"].startswith("v1.0.0")  # DuckDB 1.x tools can open it
 
 
-def test_second_sync_without_changes_adds_nothing_and_reads_only_its_windows(sim, db):
-    run_sync(sim, db, "tobias")
-    before = {name: raw_rows(db, name).num_rows for name in rs.RAW_TABLES}
+@SYNC_TARGETS
+def test_second_sync_without_changes_adds_nothing_and_reads_only_its_windows(sim, warehouse):
+    run_sync(sim, warehouse, "tobias")
+    before = {name: raw_rows(warehouse, name).num_rows for name in rs.RAW_TABLES}
     sim.reset_stats()
 
-    run_sync(sim, db, "tobias")
+    run_sync(sim, warehouse, "tobias")
 
-    after = {name: raw_rows(db, name).num_rows for name in rs.RAW_TABLES}
+    after = {name: raw_rows(warehouse, name).num_rows for name in rs.RAW_TABLES}
     assert after == before
     components = sim.world.components(company_ids(sim, "tobias"))
     # Every stream re-reads one window (committed end - 48 h lookback, up to now), and no
@@ -132,16 +139,17 @@ def test_given_no_companies_configured_against_the_published_api_then_error_befo
     assert not db.exists() or raw_rows(db, "assets").num_rows == 0
 
 
-def test_late_samples_arrive_after_their_gateway_reconnects(sim, db):
+@SYNC_TARGETS
+def test_late_samples_arrive_after_their_gateway_reconnects(sim, warehouse):
     component, reconnect = _component_offline_at(sim, NOW, company_ids(sim, "tobias"))
-    run_sync(sim, db, "tobias")
-    before = _samples_of(db, component.id)
+    run_sync(sim, warehouse, "tobias")
+    before = _samples_of(warehouse, component.id)
 
     sim.set_now(reconnect + timedelta(minutes=1))
-    run_sync(sim, db, "tobias")
+    run_sync(sim, warehouse, "tobias")
 
-    assert _samples_of(db, component.id) > before
-    assert_matches_truth(db, truth(sim, "tobias"), "plant")
+    assert _samples_of(warehouse, component.id) > before
+    assert_matches_truth(warehouse, truth(sim, "tobias"), "plant")
 
 
 def _component_offline_at(sim, moment, companies):
@@ -165,32 +173,28 @@ def _is_vibration(db, asset_id):
     return kinds.column("sensor_type").to_pylist() == ["vibration"]
 
 
-def test_work_order_edits_and_deletes_propagate_and_vanished_assets_are_marked(sim, db):
-    run_sync(sim, db, "tobias")
-    wo_before = raw_rows(db, "work_orders")
+@SYNC_TARGETS
+def test_work_order_edits_and_deletes_propagate_and_vanished_assets_are_marked(sim, warehouse):
+    run_sync(sim, warehouse, "tobias")
+    wo_before = raw_rows(warehouse, "work_orders")
     removed = sim.world.components(company_ids(sim, "tobias"))[0]
     sim.remove_asset(removed.id)
     sim.advance(timedelta(days=2))
 
-    run_sync(sim, db, "tobias")
+    report = run_sync(sim, warehouse, "tobias")
 
     expected = {k: v for k, v in truth(sim, "tobias").items() if k != "assets"}
-    assert_matches_truth(db, expected, "plant", ignore_asset=removed.id)
+    assert_matches_truth(warehouse, expected, "plant", ignore_asset=removed.id)
     # The removed asset's telemetry loaded before its removal is kept, not dropped.
-    assert _samples_of(db, removed.id) > 0
-    wo_after = raw_rows(db, "work_orders")
+    assert _samples_of(warehouse, removed.id) > 0
+    wo_after = raw_rows(warehouse, "work_orders")
     edited = _changed_rows(wo_before, wo_after)
     assert edited, "no work order changed in two simulated days"
-    with duckdb.connect(str(db), read_only=True) as conn:
-        missing = conn.execute(
-            "SELECT id, missing_since FROM tractian_raw.assets WHERE missing_since IS NOT NULL"
-        ).fetchall()
-        deleted_wos = conn.execute(
-            "SELECT count(*) FROM tractian_raw.work_orders WHERE is_deleted"
-        ).fetchall()[0][0]
-    assert [row[0] for row in missing] == [removed.id]
-    assert missing[0][1] == NOW + timedelta(days=2)
-    assert deleted_wos > 0
+    assets = raw_rows(warehouse, "assets").filter(pc.field("missing_since").is_valid())
+    assert assets.column("id").to_pylist() == [removed.id]
+    assert assets.column("missing_since").to_pylist() == [NOW + timedelta(days=2)]
+    assert report.marked_missing == {"assets": 1}
+    assert pc.sum(wo_after.column("is_deleted")).as_py() > 0
 
 
 def _changed_rows(before, after):

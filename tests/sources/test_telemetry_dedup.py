@@ -1,12 +1,13 @@
-"""The known-samples filter and the duplicate repair, on hand-made raw tables."""
+"""The known-samples filter and the duplicate repair, on hand-made raw tables loaded by
+dlt into each backend (the DuckDB file, PostgreSQL), read through its SQL client."""
 
 from datetime import timedelta
 
-import duckdb
 import pyarrow as pa
 
+from sources import raw_dataset
 from sources import raw_schema as rs
-from sources.telemetry_dedup import KnownSamples, drop_duplicate_samples, known_samples
+from sources.telemetry_dedup import KnownSamples, known_samples
 from sources.telemetry_streams import Stream, SyncWindow
 from tests.sources.conftest import utc
 
@@ -25,14 +26,13 @@ def rows(connection: str, asset: str, times: list) -> list[dict]:
     ]
 
 
-def warehouse(tmp_path, records: list[dict]):
-    db = tmp_path / "w.duckdb"
+def holding(warehouse, records: list[dict]):
+    """`warehouse` with `records` appended to the raw table by dlt, duplicates and all."""
     full = [{f.name: r.get(f.name) for f in TABLE.schema} for r in records]
-    with duckdb.connect(str(db)) as conn:
-        conn.execute(f"CREATE SCHEMA {rs.DATASET}")
-        conn.register("given", pa.Table.from_pylist(full, schema=TABLE.schema))
-        conn.execute(f"CREATE TABLE {rs.DATASET}.{TABLE.name} AS SELECT * FROM given")
-    return db
+    given = pa.Table.from_pylist(full, schema=TABLE.schema)
+    warehouse.prepare()
+    warehouse.pipeline("given").run(given, table_name=TABLE.name, write_disposition="append")
+    return warehouse
 
 
 def window_table(asset: str, times: list) -> pa.Table:
@@ -45,9 +45,10 @@ def times_of(known: KnownSamples, asset: str) -> set:
     return set() if held is None else set(held.to_pylist())
 
 
-def test_unseen_keeps_only_the_samples_the_table_lacks(tmp_path):
-    db = warehouse(tmp_path, rows("plant", "a", hours_ago(1, 2, 3)) + rows("other", "a", [NOW]))
-    known = KnownSamples.load(db, "plant", TABLE, NOW - timedelta(days=1), NOW)
+def test_unseen_keeps_only_the_samples_the_table_lacks(warehouse):
+    held = rows("plant", "a", hours_ago(1, 2, 3)) + rows("other", "a", [NOW])
+    with holding(warehouse, held).sql_client() as client:
+        known = KnownSamples.load(client, "plant", TABLE, NOW - timedelta(days=1), NOW)
 
     fresh = known.unseen(window_table("a", [*hours_ago(2, 4), NOW]))
 
@@ -56,9 +57,9 @@ def test_unseen_keeps_only_the_samples_the_table_lacks(tmp_path):
     assert known.unseen(window_table("b", hours_ago(1))).num_rows == 1  # unknown series
 
 
-def test_a_new_component_looks_back_to_start_for_its_own_series_only(tmp_path):
+def test_a_new_component_looks_back_to_start_for_its_own_series_only(warehouse):
     old = hours_ago(100, 50, 10)  # 100 h and 50 h ago: before the lookback of 48 h
-    db = warehouse(tmp_path, rows("plant", "a", old) + rows("plant", "b", old))
+    holding(warehouse, rows("plant", "a", old) + rows("plant", "b", old))
     window = SyncWindow(start=NOW - timedelta(days=14), lookback=timedelta(hours=48), now=NOW)
     streams = [
         Stream("a/vibration/rotation", "a", "/assets/a/vibration/rotation", lambda b: b),
@@ -66,24 +67,23 @@ def test_a_new_component_looks_back_to_start_for_its_own_series_only(tmp_path):
     ]
     state = {"a/vibration/rotation": NOW.isoformat()}  # `a` synced up to now; `b` is new
 
-    known = known_samples(db, "plant", TABLE, streams, state, window)
+    with warehouse.sql_client() as client:
+        known = known_samples(client, "plant", TABLE, streams, state, window)
 
     assert times_of(known, "a") == set(hours_ago(10))  # only its 48 h re-read
     assert times_of(known, "b") == set(old)  # its whole backfill
 
 
-def test_duplicate_repair_keeps_one_row_per_key_of_that_connection_only(tmp_path):
-    db = warehouse(
-        tmp_path,
-        rows("plant", "a", hours_ago(1, 1, 1, 2)) + rows("other", "a", hours_ago(1, 1)),
-    )
+def test_duplicate_repair_keeps_one_row_per_key_of_that_connection_only(warehouse):
+    held = rows("plant", "a", hours_ago(1, 1, 1, 2)) + rows("other", "a", hours_ago(1, 1))
+    holding(warehouse, held)
 
-    dropped = drop_duplicate_samples(db, "plant")
+    with warehouse.sql_client() as client:
+        dropped = raw_dataset.drop_duplicate_samples(client, [TABLE], "plant")
+        name = client.make_qualified_table_name(TABLE.name)
+        query = f"SELECT connection_name, count(*) FROM {name} GROUP BY 1 ORDER BY 1"
+        with client.execute_query(query) as cursor:
+            counts = [tuple(row) for row in cursor.fetchall()]
 
     assert dropped == {TABLE.name: 2}
-    with duckdb.connect(str(db), read_only=True) as conn:
-        counts = conn.sql(
-            f"SELECT connection_name, count(*) FROM {rs.DATASET}.{TABLE.name} "
-            "GROUP BY ALL ORDER BY 1"
-        ).fetchall()
     assert counts == [("other", 2), ("plant", 2)]

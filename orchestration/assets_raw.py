@@ -30,7 +30,6 @@ SYNC_MODE_TAG = "tractian/sync_mode"
 INCREMENTAL = "incremental"
 CONNECTION_TAG = "tractian/connection"
 TELEMETRY_GROUP, CATALOG_GROUP = "raw_telemetry", "raw_catalog"
-TELEMETRY_TABLES = [t for t in rs.RAW_TABLES.values() if t.telemetry]
 CATALOG_TABLES = [t for t in rs.RAW_TABLES.values() if not t.telemetry]
 # Telemetry syncs every 15 minutes: late after an hour, failing after two.
 TELEMETRY_FRESHNESS = dg.FreshnessPolicy.time_window(
@@ -140,7 +139,7 @@ def telemetry_plan(context: dg.AssetExecutionContext) -> dict[str, list[Window |
 def build_raw_assets(partitions: Partitions) -> list[dg.AssetsDefinition]:
     @dg.multi_asset(
         name="raw_telemetry",
-        specs=[_spec(t, TELEMETRY_GROUP, "Telemetry") for t in TELEMETRY_TABLES],
+        specs=[_spec(t, TELEMETRY_GROUP, "Telemetry") for t in rs.TELEMETRY_TABLES],
         partitions_def=partitions.telemetry,
         backfill_policy=dg.BackfillPolicy.single_run(),
         can_subset=True,

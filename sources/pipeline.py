@@ -25,8 +25,6 @@ from sources.errors import AuthError
 from sources.source import SourceRun, tractian
 from sources.warehouses import Warehouse
 
-TELEMETRY_TABLES = [t for t in rs.RAW_TABLES.values() if t.telemetry]
-
 
 class SyncFailed(Exception):
     """Some resources or companies failed; what loaded is kept. Exit code 1.
@@ -157,7 +155,7 @@ def _finish_pending(pipeline: dlt.Pipeline, report: SyncReport) -> None:
         if info is not None:
             report.load_ids.extend(info.loads_ids)
         with pipeline.sql_client() as client:
-            raw_dataset.drop_duplicate_samples(client, TELEMETRY_TABLES, report.connection)
+            raw_dataset.drop_duplicate_samples(client, rs.TELEMETRY_TABLES, report.connection)
 
 
 def _auth_cause(exc: BaseException) -> AuthError | None:

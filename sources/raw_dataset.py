@@ -87,20 +87,33 @@ def held_samples(
     return query_arrow(client, query, *params)
 
 
+def read_rows(
+    client: Client,
+    table: rs.RawTable,
+    where: str = "",
+    params: Sequence[Any] = (),
+    order_by: Sequence[str] = (),
+) -> pa.Table:
+    """Rows of `table` (optionally `WHERE where`, ordered), in the raw contract's columns
+    and types; empty when the table holds none."""
+    columns = ", ".join(client.escape_column_name(f.name) for f in table.schema)
+    query = f"SELECT {columns} FROM {client.make_qualified_table_name(table.name)}"
+    if where:
+        query += f" WHERE {where}"
+    if order_by:
+        query += " ORDER BY " + ", ".join(client.escape_column_name(c) for c in order_by)
+    rows = query_arrow(client, query, *params)
+    if rows is None:
+        return table.schema.empty_table()
+    return pa.table([rows.column(f.name).cast(f.type) for f in table.schema], schema=table.schema)
+
+
 def held_live_records(
     client: Client, table: rs.RawTable, connection_name: str, company_id: str
 ) -> pa.Table:
-    """The connection's rows of `table` for `company_id` not marked missing, in the raw
-    contract's columns and types."""
-    columns = ", ".join(client.escape_column_name(f.name) for f in table.schema)
-    query = (
-        f"SELECT {columns} FROM {client.make_qualified_table_name(table.name)} "
-        "WHERE connection_name = %s AND company_id = %s AND missing_since IS NULL"
-    )
-    held = query_arrow(client, query, connection_name, company_id)
-    if held is None:
-        return table.schema.empty_table()
-    return pa.table([held.column(f.name).cast(f.type) for f in table.schema], schema=table.schema)
+    """The connection's rows of `table` for `company_id` not marked missing."""
+    live = "connection_name = %s AND company_id = %s AND missing_since IS NULL"
+    return read_rows(client, table, live, [connection_name, company_id])
 
 
 def drop_duplicate_samples(

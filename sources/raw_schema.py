@@ -354,6 +354,9 @@ RAW_TABLES: dict[str, RawTable] = {
 }
 
 
+TELEMETRY_TABLES = tuple(t for t in RAW_TABLES.values() if t.telemetry)
+
+
 def present_tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
     """The raw tables that exist in the warehouse `conn` is connected to."""
     rows = conn.execute(

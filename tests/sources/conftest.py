@@ -83,20 +83,11 @@ def raw_rows(
     spec = rs.RAW_TABLES[table]
     if isinstance(warehouse, Path):
         warehouse = Warehouse.duckdb_file(warehouse)
-    where, params = (
-        ("WHERE connection_name = %s", [connection_name]) if connection_name else ("", [])
-    )
+    where, params = ("connection_name = %s", [connection_name]) if connection_name else ("", [])
     with warehouse.sql_client() as client:
-        key = ", ".join(client.escape_column_name(k) for k in spec.primary_key)
-        columns = ", ".join(client.escape_column_name(f.name) for f in spec.schema)
         if table not in raw_dataset.present_tables(client):
             return spec.schema.empty_table()
-        name = client.make_qualified_table_name(table)
-        query = f"SELECT {columns} FROM {name} {where} ORDER BY {key}"
-        rows = raw_dataset.query_arrow(client, query, *params)
-    if rows is None:
-        return spec.schema.empty_table()
-    return pa.table([rows.column(f.name).cast(f.type) for f in spec.schema], schema=spec.schema)
+        return raw_dataset.read_rows(client, spec, where, params, order_by=spec.primary_key)
 
 
 def without_connection(table: pa.Table) -> pa.Table:

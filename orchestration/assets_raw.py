@@ -6,7 +6,8 @@ the wrong schema; see STACK-NOTES). Telemetry (connection × day): a run tagged
 `tractian/sync_mode=incremental` (the 15-minute schedule, catch-ups) syncs
 incrementally from the connection's committed state; any other run, a backfill
 included, is a stateless re-read of its partitions' days. Catalogs (per connection)
-always sync incrementally. Every writer is in the one `duckdb_writer` pool.
+always sync incrementally. With the DuckDB file, every writer is in the one
+`duckdb_writer` pool; with the DuckLake, syncs run side by side (`pools`).
 """
 
 from collections.abc import Iterator
@@ -23,8 +24,10 @@ from sources import raw_schema as rs
 from sources.connections import ConnectionConfigError
 from sources.errors import TractianError
 from sources.pipeline import ConnectionNeedsAttention, SyncFailed, SyncReport, sync
+from sources.warehouses import configured_backend
 
-POOL = "duckdb_writer"
+POOL = "duckdb_writer"  # the DuckDB file: its writers, one at a time
+TRANSFORM_POOL = "tractian_transform"  # the DuckLake: one transform at a time
 OWNERS = ["team:data-engineering"]
 SYNC_MODE_TAG = "tractian/sync_mode"
 INCREMENTAL = "incremental"
@@ -105,7 +108,7 @@ def run_syncs(
                 done.append((report, window))
             context.log.info(f"synced {name} {_describe(window)}: {done[-1][0].rows}")
     if done:
-        yield from materializations(warehouse.path, tables, done, context.partition_keys)
+        yield from materializations(warehouse.warehouse(), tables, done, context.partition_keys)
     if failed:
         raise alerts.failure(failed)
 
@@ -120,7 +123,12 @@ def _sync_one(
     connection = connections.load(name)
     start, end = window if window is not None else (None, None)
     return sync(
-        connection, warehouse.path, start=start, end=end, resources=tables, show_progress=False
+        connection,
+        warehouse.warehouse(),
+        start=start,
+        end=end,
+        resources=tables,
+        show_progress=False,
     )
 
 
@@ -136,14 +144,25 @@ def telemetry_plan(context: dg.AssetExecutionContext) -> dict[str, list[Window |
     return dict(windows_by_connection(context.partition_keys))
 
 
+def pools() -> tuple[str | None, str]:
+    """(the syncs' pool, the transform's pool) for the configured warehouse. A DuckDB
+    file has one writer; a DuckLake takes syncs of different connections at once (each
+    its own pipeline and staging dataset), but two transforms would conflict."""
+    if configured_backend() == "ducklake":
+        return None, TRANSFORM_POOL
+    return POOL, POOL
+
+
 def build_raw_assets(partitions: Partitions) -> list[dg.AssetsDefinition]:
+    sync_pool, _ = pools()
+
     @dg.multi_asset(
         name="raw_telemetry",
         specs=[_spec(t, TELEMETRY_GROUP, "Telemetry") for t in rs.TELEMETRY_TABLES],
         partitions_def=partitions.telemetry,
         backfill_policy=dg.BackfillPolicy.single_run(),
         can_subset=True,
-        pool=POOL,
+        pool=sync_pool,
     )
     def raw_telemetry(
         context: dg.AssetExecutionContext,
@@ -157,7 +176,7 @@ def build_raw_assets(partitions: Partitions) -> list[dg.AssetsDefinition]:
         specs=[_spec(t, CATALOG_GROUP, "Catalog") for t in CATALOG_TABLES],
         partitions_def=partitions.connections,
         can_subset=True,
-        pool=POOL,
+        pool=sync_pool,
     )
     def raw_catalog(
         context: dg.AssetExecutionContext,

@@ -3,7 +3,8 @@
 `transforms.warehouse.run.transform` rebuilds every table in one DuckDB transaction (a failure
 rolls all of it back), so the assets share one non-subsettable op: what Dagster shows
 per table is what that run wrote. It runs when the raw tables it reads changed (the
-automation sensor), in the `duckdb_writer` pool, then its checks run on what it wrote.
+automation sensor), in one pool of one slot (`assets_raw.pools`), then its checks run on
+what it wrote.
 """
 
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from datetime import timedelta
 import dagster as dg
 
 from orchestration import alerts, checks
-from orchestration.assets_raw import OWNERS, POOL
+from orchestration.assets_raw import OWNERS, pools
 from orchestration.automation import after_inputs
 from orchestration.keys import table_key
 from orchestration.mart_summaries import mart_summary
@@ -20,6 +21,7 @@ from orchestration.resources import TransformResource, WarehouseResource
 from transforms import lineage
 from transforms import tables as t
 from transforms.models import MODELS, TableValidationError, table_schema
+from transforms.warehouse.duckdb_io import Target
 from transforms.warehouse.run import TransformReport, transform
 
 # Marts follow telemetry within minutes; late after an hour, failing after two.
@@ -55,7 +57,7 @@ def _spec(name: str) -> dg.AssetSpec:
     )
 
 
-def _materializations(report: TransformReport, warehouse: WarehouseResource) -> Iterator:
+def _materializations(report: TransformReport, target: Target) -> Iterator:
     base = {
         "transform_run_id": report.run_id,
         "incremental": not report.full,
@@ -71,7 +73,7 @@ def _materializations(report: TransformReport, warehouse: WarehouseResource) -> 
             rows = report.rows.get(name, 0)
         metadata = {**base, "dagster/row_count": rows}
         if schema == t.MARTS:
-            metadata["summary"] = dg.MetadataValue.md(mart_summary(warehouse.path, name))
+            metadata["summary"] = dg.MetadataValue.md(mart_summary(target, name))
         yield dg.MaterializeResult(asset_key=table_key(name), metadata=metadata)
 
 
@@ -80,7 +82,7 @@ def build_transform_assets() -> list[dg.AssetsDefinition]:
         name="transform",
         specs=[_spec(name) for name in lineage.INPUTS],
         check_specs=checks.check_specs(),
-        pool=POOL,
+        pool=pools()[1],
         can_subset=False,
     )
     def transform_tables(
@@ -88,13 +90,15 @@ def build_transform_assets() -> list[dg.AssetsDefinition]:
         warehouse: WarehouseResource,
         transform_settings: TransformResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        try:
-            report = transform(warehouse.path)
-        except TableValidationError as exc:
-            message = f"the transform rolled back: {exc}"
-            raise alerts.failure({alerts.WAREHOUSE_WIDE: (alerts.DATA_QUALITY, message)}) from exc
-        context.log.info(report.summary())
-        yield from _materializations(report, warehouse)
-        yield from checks.check_results(warehouse.path, transform_settings)
+        with warehouse.warehouse().duckdb_target() as target:
+            try:
+                report = transform(target)
+            except TableValidationError as exc:
+                message = f"the transform rolled back: {exc}"
+                failure = {alerts.WAREHOUSE_WIDE: (alerts.DATA_QUALITY, message)}
+                raise alerts.failure(failure) from exc
+            context.log.info(report.summary())
+            yield from _materializations(report, target)
+            yield from checks.check_results(target, transform_settings)
 
     return [transform_tables]

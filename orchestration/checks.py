@@ -9,7 +9,6 @@ a table some other way, and they put counts and examples where the UI shows them
 """
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 
@@ -19,7 +18,7 @@ from orchestration.resources import TransformResource
 from transforms import tables as t
 from transforms.models import MODELS
 from transforms.warehouse.checks import CheckResult, QuarantineShare, check_table, quarantine_share
-from transforms.warehouse.duckdb_io import connect
+from transforms.warehouse.duckdb_io import Target, opened
 
 PANDERA_CHECK = "pandera_model"
 QUARANTINE_CHECK = "quarantine_under_threshold"
@@ -49,15 +48,12 @@ def check_specs() -> list[dg.AssetCheckSpec]:
     return pandera + quarantine
 
 
-def check_results(db_path: Path, settings: TransformResource) -> Iterator[dg.AssetCheckResult]:
-    conn = connect(db_path, read_only=True)
-    try:
+def check_results(target: Target, settings: TransformResource) -> Iterator[dg.AssetCheckResult]:
+    with opened(target, read_only=True) as conn:
         for name in VALIDATED:
             yield pandera_result(check_table(conn, name, max_examples=EXAMPLES))
         for clean in t.RAW_OF_CLEAN:
             yield quarantine_result(quarantine_share(conn, clean), settings.quarantine_max_fraction)
-    finally:
-        conn.close()
 
 
 def pandera_result(result: CheckResult) -> dg.AssetCheckResult:

@@ -3,10 +3,9 @@ first (the ten worst assets by ISO zone, the least complete sensors, the least
 available assets), computed from the marts just written."""
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from transforms import tables as t
-from transforms.warehouse.duckdb_io import connect
+from transforms.warehouse.duckdb_io import Target, opened
 
 TOP = 10
 _SUMMARIES: dict[str, tuple[str, str]] = {
@@ -44,15 +43,12 @@ _SUMMARIES: dict[str, tuple[str, str]] = {
 SUMMARIZED_MARTS = tuple(_SUMMARIES)
 
 
-def mart_summary(db_path: Path, mart: str) -> str:
+def mart_summary(target: Target, mart: str) -> str:
     """The markdown summary of `mart` (a heading and a table; a note when it is empty)."""
     title, query = _SUMMARIES[mart]
-    conn = connect(db_path, read_only=True)
-    try:
+    with opened(target, read_only=True) as conn:
         relation = conn.sql(query)
         header, rows = relation.columns, relation.fetchall()
-    finally:
-        conn.close()
     if not rows:
         return f"**{title}**\n\nNo rows yet."
     return f"**{title}**\n\n{markdown_table(header, rows)}"

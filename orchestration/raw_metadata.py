@@ -1,31 +1,44 @@
 """Materialization metadata of raw tables: rows loaded and held, load ids, windows synced."""
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import dagster as dg
 
 from orchestration.keys import raw_key
 from orchestration.partitions import Window, windows_by_connection
+from sources import raw_dataset
 from sources import raw_schema as rs
 from sources.pipeline import SyncReport
+from sources.warehouses import Warehouse
 
 SyncDone = tuple[SyncReport, Window | None]
 
 
 def materializations(
-    db_path: Path, tables: Sequence[str], done: Sequence[SyncDone], partition_keys: Sequence[str]
+    warehouse: Warehouse,
+    tables: Sequence[str],
+    done: Sequence[SyncDone],
+    partition_keys: Sequence[str],
 ) -> Iterator[dg.MaterializeResult]:
     """One result per table; row counts are the rows now held for the run's partitions."""
     connections = sorted({report.connection for report, _ in done})
     windows = _describe_windows(done)
     load_ids = sorted({i for report, _ in done for i in report.load_ids})
+    with warehouse.sql_client() as client:
+        held = {
+            table: raw_dataset.rows_held(
+                client,
+                table,
+                connections,
+                windows_by_connection(partition_keys) if rs.RAW_TABLES[table].telemetry else None,
+            )
+            for table in tables
+        }
     for table in tables:
-        scope = windows_by_connection(partition_keys) if rs.RAW_TABLES[table].telemetry else None
         yield dg.MaterializeResult(
             asset_key=raw_key(table),
             metadata={
-                "dagster/row_count": rs.rows_held(db_path, table, connections, scope),
+                "dagster/row_count": held[table],
                 "rows_loaded": sum(report.rows.get(table, 0) for report, _ in done),
                 "connections": ", ".join(connections),
                 "windows": dg.MetadataValue.json(windows),

@@ -15,19 +15,20 @@ from orchestration.alerts import Alerter
 from orchestration.connection_status import ConnectionStatusStore
 from sources import settings
 from sources.connections import Connection, load_connection
+from sources.warehouses import Warehouse, configured
 from webhooks import settings as webhook_settings
 
 DEFAULT_STATUS_PATH = "warehouse/connection_status.sqlite"
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file; every writer of it runs in the `duckdb_writer` pool."""
+    """The warehouse: the DuckDB file `db_path`, or the DuckLake when the setting
+    `sources.tractian.warehouse` is `ducklake` (see `sources.warehouses.configured`)."""
 
     db_path: str = settings.DEFAULT_DB_PATH
 
-    @property
-    def path(self) -> Path:
-        return Path(self.db_path)
+    def warehouse(self) -> Warehouse:
+        return configured(Path(self.db_path))
 
 
 class TransformResource(dg.ConfigurableResource):

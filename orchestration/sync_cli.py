@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sources.api_features import Health
     from sources.connections import Connection
     from sources.pipeline import SyncReport
+    from sources.warehouses import Warehouse
 
 EXIT_OK, EXIT_FAILED, EXIT_NEEDS_ATTENTION = 0, 1, 3
 
@@ -28,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "rebuild the clean tables and marts the sync touched.",
     )
     _connection_args(sync)
-    sync.add_argument("--db", type=Path, default=None, help="warehouse DuckDB file")
+    sync.add_argument(
+        "--db", type=Path, default=None, help="warehouse DuckDB file (the duckdb backend)"
+    )
     sync.add_argument("--start", type=moment, help="backfill from this ISO time (re-reads)")
     sync.add_argument(
         "--lookback", type=_hours, default=None, help="hours re-read for late data (default 48)"
@@ -108,20 +111,25 @@ def run_sync(args: argparse.Namespace) -> int:
     from sources.connections import ConnectionConfigError
     from sources.errors import TractianError
     from sources.pipeline import ConnectionNeedsAttention, SyncFailed, sync
+    from sources.warehouses import WarehouseConfigError, configured
 
     try:
         connections = resolve_connections(args.connection, args.base_url, args.companies)
     except ConnectionConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    db_path = args.db or Path(settings.DEFAULT_DB_PATH)
+    try:
+        warehouse = configured(args.db)
+    except WarehouseConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     lookback = args.lookback if args.lookback is not None else settings.DEFAULT_LOOKBACK
     exit_code, loaded = EXIT_OK, False
     for connection in connections:
         try:
             report = sync(
                 connection,
-                db_path,
+                warehouse,
                 start=args.start,
                 lookback=lookback,
                 show_progress=not args.quiet,
@@ -142,7 +150,7 @@ def run_sync(args: argparse.Namespace) -> int:
             print(f"error: connection {connection.name!r}: {exc}", file=sys.stderr)
             exit_code = max(exit_code, EXIT_FAILED)
     if loaded and not args.no_transform:
-        exit_code = max(exit_code, _transform(db_path))
+        exit_code = max(exit_code, _transform(warehouse))
     return exit_code
 
 
@@ -156,11 +164,12 @@ def _summary(report: "SyncReport") -> str:
     )
 
 
-def _transform(db_path: Path) -> int:
+def _transform(warehouse: "Warehouse") -> int:
     from transforms.warehouse.run import transform
 
     try:
-        result = transform(db_path)
+        with warehouse.duckdb_target() as target:
+            result = transform(target)
     except Exception as exc:  # the raw load is committed; say why the rebuild failed
         print(f"error: transform failed (raw data is loaded): {exc}", file=sys.stderr)
         return EXIT_FAILED

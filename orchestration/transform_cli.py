@@ -1,5 +1,8 @@
 """`tractian-elt transform [--db PATH] [--full]`: build clean tables, marts, read copy.
 
+On the configured warehouse: the DuckDB file (`--db`), or the DuckLake when the setting
+`sources.tractian.warehouse` is `ducklake` (no read copy: its readers attach it).
+
 Prints the run's summary; exit code 0 on success, 1 on a failure (named in one line).
 It lives with the orchestration, which knows both layers: its default warehouse is the
 one the sync writes.
@@ -11,7 +14,7 @@ from pathlib import Path
 
 from sources.settings import DEFAULT_DB_PATH
 
-DEFAULT_DB = Path(DEFAULT_DB_PATH)  # the warehouse the sync writes
+DEFAULT_DB = Path(DEFAULT_DB_PATH)  # the warehouse file the sync writes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,24 +45,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import duckdb
 
+    from sources.warehouses import WarehouseConfigError, configured
     from transforms.models import TableValidationError
     from transforms.warehouse.duckdb_io import RawTableError
     from transforms.warehouse.run import transform
     from transforms.zone_config import IsoConfigError
 
-    if not args.db.exists():
+    try:
+        warehouse = configured(args.db)
+    except WarehouseConfigError as exc:
+        print(f"transform: {exc}", file=sys.stderr)
+        return 1
+    if warehouse.db_path is not None and not warehouse.db_path.exists():
         print(
             f"transform: no warehouse at {args.db} (run `tractian-elt sync` first)", file=sys.stderr
         )
         return 1
     try:
-        report = transform(
-            args.db,
-            full=args.full,
-            read_copy=args.read_copy,
-            publish=not args.no_read_copy,
-            iso_config=args.iso_config,
-        )
+        with warehouse.duckdb_target() as target:
+            report = transform(
+                target,
+                full=args.full,
+                read_copy=args.read_copy,
+                publish=not args.no_read_copy,
+                iso_config=args.iso_config,
+            )
     except (TableValidationError, IsoConfigError, RawTableError, duckdb.Error, OSError) as exc:
         print(f"transform failed: {exc}", file=sys.stderr)
         return 1

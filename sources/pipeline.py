@@ -7,14 +7,17 @@ one connection never touches another's rows or state. The data comes from the
 succeeded loads and commits, and `SyncFailed` then says what did not.
 """
 
+import random
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
+from dlt.pipeline.helpers import retry_schema_update
 
 from sources import raw_dataset, settings
 from sources import raw_schema as rs
@@ -24,6 +27,8 @@ from sources.connections import Connection, client_for
 from sources.errors import AuthError
 from sources.source import SourceRun, tractian
 from sources.warehouses import Warehouse
+
+LOAD_RETRIES = 5
 
 
 class SyncFailed(Exception):
@@ -73,6 +78,7 @@ class SyncReport:
     marked_missing: dict[str, int] = field(default_factory=dict)
     features: ApiFeatures | None = None
     migrated: list[str] = field(default_factory=list)  # raw contract upgrades this sync made
+    load_retries: int = 0  # loads retried after losing a commit race to another sync
 
 
 def sync(
@@ -124,12 +130,12 @@ def sync(
         raise ConnectionNeedsAttention(connection.name, exc) from None
     assert run.now is not None  # set by the source
     report = SyncReport(connection.name, run.now, features=run.features)
-    report.migrated = warehouse.prepare()
     pipeline = warehouse.pipeline(connection.pipeline_name)
+    report.migrated = warehouse.prepare(pipeline)
     _finish_pending(pipeline, report)
     selected = list(resources) if resources is not None else list(rs.RAW_TABLES)
     try:
-        info = pipeline.run(source.with_resources(*selected))
+        info = _run_retrying_conflicts(pipeline, source.with_resources(*selected), report)
     except PipelineStepFailed as exc:
         auth = _auth_cause(exc)
         if auth is not None:
@@ -144,6 +150,33 @@ def sync(
     if report.failures:
         raise SyncFailed(report)
     return report
+
+
+def _run_retrying_conflicts(pipeline: dlt.Pipeline, data: Any, report: SyncReport) -> Any:
+    """`pipeline.run(data)`; a load that lost a commit race to another sync writing the
+    same dataset (both creating a table, both deleting from one: DuckLake and PostgreSQL
+    let only one commit) is loaded again from its package, which dlt keeps: the retry
+    re-reads the destination and applies only what is still missing."""
+    try:
+        return pipeline.run(data)
+    except PipelineStepFailed as exc:
+        if not _lost_a_race(exc):
+            raise
+    for attempt in range(1, LOAD_RETRIES + 1):
+        report.load_retries += 1
+        time.sleep(random.uniform(0.5, 1.5) * attempt)  # the racers should not meet again
+        try:
+            return pipeline.load()
+        except PipelineStepFailed as exc:
+            if not _lost_a_race(exc) or attempt == LOAD_RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _lost_a_race(exc: PipelineStepFailed) -> bool:
+    if exc.step != "load":
+        return False
+    return retry_schema_update()(exc) or "Transaction conflict" in str(exc)
 
 
 def _finish_pending(pipeline: dlt.Pipeline, report: SyncReport) -> None:

@@ -7,7 +7,7 @@ Every function takes the `sql_client` of the pipeline being run (inside a resour
 `dlt.current.pipeline().sql_client()`); `%s` is the parameter placeholder on all of them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -95,17 +95,20 @@ def read_rows(
     order_by: Sequence[str] = (),
 ) -> pa.Table:
     """Rows of `table` (optionally `WHERE where`, ordered), in the raw contract's columns
-    and types; empty when the table holds none."""
+    and types; empty when the table holds none.
+
+    Sorted in Arrow, not by SQL: DuckDB 1.5.5 returns a parameterised query's ORDER BY
+    out of order when `preserve_insertion_order` is off, as the file's loads set it.
+    """
     columns = ", ".join(client.escape_column_name(f.name) for f in table.schema)
     query = f"SELECT {columns} FROM {client.make_qualified_table_name(table.name)}"
     if where:
         query += f" WHERE {where}"
-    if order_by:
-        query += " ORDER BY " + ", ".join(client.escape_column_name(c) for c in order_by)
     rows = query_arrow(client, query, *params)
     if rows is None:
         return table.schema.empty_table()
-    return pa.table([rows.column(f.name).cast(f.type) for f in table.schema], schema=table.schema)
+    typed = pa.table([rows.column(f.name).cast(f.type) for f in table.schema], schema=table.schema)
+    return typed.sort_by([(c, "ascending") for c in order_by]) if order_by else typed
 
 
 def held_live_records(
@@ -156,3 +159,30 @@ def drop_duplicate_samples(
         with client.execute_query(f"SELECT count(*) FROM {name}") as cursor:
             dropped[table.name] = before - cursor.fetchall()[0][0]
     return dropped
+
+
+def rows_held(
+    client: Client,
+    table: str,
+    connections: Sequence[str],
+    windows: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
+) -> int:
+    """Rows of raw `table` loaded by `connections`; with `windows`, only the samples in
+    each connection's [start, end) windows (telemetry). 0 before the table exists."""
+    if table not in present_tables(client):
+        return 0
+    query = f"SELECT count(*) FROM {client.make_qualified_table_name(table)} "
+    query += "WHERE connection_name = %s"
+    total = 0
+    for name in connections:
+        scopes: Sequence[tuple[datetime, datetime] | None] = (
+            [None] if windows is None else windows.get(name, [])
+        )
+        for scope in scopes:
+            sql, params = query, [name]
+            if scope is not None:
+                sql += " AND sampled_at >= %s AND sampled_at < %s"
+                params += list(scope)
+            with client.execute_query(sql, *params) as cursor:
+                total += cursor.fetchall()[0][0]
+    return total

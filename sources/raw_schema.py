@@ -10,10 +10,7 @@ key, so two connections that can read the same company never overwrite each othe
 dlt adds `_dlt_load_id` and `_dlt_id` to each table when loading.
 """
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -363,26 +360,3 @@ def present_tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
         "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [DATASET]
     ).fetchall()
     return {row[0] for row in rows}
-
-
-def rows_held(
-    db_path: Path,
-    table: str,
-    connections: Sequence[str],
-    windows: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
-) -> int:
-    """Rows of raw `table` loaded by `connections`; with `windows`, only the samples in
-    each connection's [start, end) windows (telemetry). 0 before the table exists."""
-    with duckdb.connect(str(db_path), read_only=True) as conn:
-        if table not in present_tables(conn):
-            return 0
-        query = f'SELECT count(*) FROM {DATASET}."{table}" WHERE connection_name = ?'
-        total = 0
-        for name in connections:
-            if windows is None:
-                total += conn.execute(query, [name]).fetchone()[0]
-                continue
-            for start, end in windows.get(name, []):
-                bounded = query + " AND sampled_at >= ? AND sampled_at < ?"
-                total += conn.execute(bounded, [name, start, end]).fetchone()[0]
-        return total

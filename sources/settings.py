@@ -27,3 +27,4 @@ MAX_RATE_LIMITED_WAITS = 30
 TELEMETRY_CONCURRENCY = 8
 TELEMETRY_BATCH_ROWS = 100_000  # rows per Arrow table handed to dlt
 DUCKDB_MEMORY_LIMIT = "160MB"  # DuckDB's cache while loading; it spills beyond (bench/ B3)
+LAKE_NAME = "tractian"  # the DuckLake's ATTACH alias and its catalog's metadata schema

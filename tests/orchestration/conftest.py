@@ -46,7 +46,7 @@ class Stack:
 
     @property
     def db_path(self) -> Path:
-        return self.resources["warehouse"].path
+        return Path(self.resources["warehouse"].db_path)
 
     def run(
         self, job: str, partition_key: str | None = None, **kwargs: Any

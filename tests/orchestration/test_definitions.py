@@ -10,6 +10,7 @@ import dagster as dg
 import pytest
 
 from orchestration.definitions import build_definitions
+from sources.warehouses import WarehouseConfigError
 from transforms.lineage import INPUTS
 from transforms.models import MODELS
 
@@ -90,6 +91,22 @@ def test_given_definitions_then_every_warehouse_writer_is_in_the_one_writer_pool
     graph = defs.get_repository_def().asset_graph
     for key in graph.get_all_asset_keys():
         assert graph.get(key).pools == {"duckdb_writer"}, key
+
+
+def test_given_the_ducklake_backend_then_syncs_run_side_by_side_and_transforms_one_at_a_time(
+    monkeypatch,
+):
+    monkeypatch.setenv("SOURCES__TRACTIAN__WAREHOUSE", "ducklake")
+    graph = build_definitions(["plant_a"], start_date="2025-01-01").get_repository_def()
+    for key in graph.asset_graph.get_all_asset_keys():
+        expected = set() if key.path[0] == "tractian_raw" else {"tractian_transform"}
+        assert set(graph.asset_graph.get(key).pools or ()) == expected, key
+
+
+def test_given_an_unknown_backend_then_the_code_location_says_which_setting(monkeypatch):
+    monkeypatch.setenv("SOURCES__TRACTIAN__WAREHOUSE", "motherduck")
+    with pytest.raises(WarehouseConfigError, match=r"SOURCES__TRACTIAN__WAREHOUSE.*duckdb"):
+        build_definitions(["plant_a"], start_date="2025-01-01")
 
 
 def test_given_transform_models_then_every_table_is_an_asset_with_lineage():

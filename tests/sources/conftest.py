@@ -3,8 +3,9 @@
 Every sync test runs against both simulator profiles: `public` (only what Tractian's
 published API has, as a customer's token meets it) and `integration` (plus the optional
 integration-layer endpoints). `PROFILES` parametrizes a fixture over them. The
-ground-truth tests also run into each `BACKENDS` warehouse: the embedded DuckDB file and
-a real PostgreSQL server (`tests/postgres_server.py`).
+ground-truth tests also run into each `BACKENDS` warehouse: the embedded DuckDB file, a
+real PostgreSQL server (`tests/postgres_server.py`) and a DuckLake whose catalog is on
+that server.
 """
 
 from datetime import UTC, datetime
@@ -23,23 +24,31 @@ from sources.warehouses import Warehouse
 # Fast retries: the tests exercise the retry paths, not the production delays.
 FAST_RETRY = RetryPolicy(backoff_base_s=0.01, backoff_max_s=0.05, max_attempts=8)
 PROFILES = ("integration", "public")
-BACKENDS = ("duckdb", "postgres")
+BACKENDS = ("duckdb", "postgres", "ducklake")
 # (profile, backend) of the ground-truth sync tests: every profile into the DuckDB file,
-# and PostgreSQL behind the published API (the connector's SQL does not depend on which
-# API it reads), to keep the suite short.
+# and the other backends behind the published API (the connector's SQL does not depend
+# on which API it reads), to keep the suite short.
 SYNC_TARGETS = pytest.mark.parametrize(
     ("sim", "warehouse"),
-    [("integration", "duckdb"), ("public", "duckdb"), ("public", "postgres")],
+    [
+        ("integration", "duckdb"),
+        ("public", "duckdb"),
+        ("public", "postgres"),
+        ("public", "ducklake"),
+    ],
     indirect=True,
 )
 
 
 @pytest.fixture(params=BACKENDS)
 def warehouse(request, tmp_path) -> Warehouse:
-    """An empty warehouse of each backend (PostgreSQL: a fresh database)."""
+    """An empty warehouse of each backend (PostgreSQL and the lake's catalog: a fresh
+    database)."""
     if request.param == "duckdb":
         return Warehouse.duckdb_file(tmp_path / "warehouse" / "tractian.duckdb")
     url = request.getfixturevalue("postgres_database")
+    if request.param == "ducklake":
+        return Warehouse.ducklake(url, str(tmp_path / "lake"), tmp_path / "pipelines")
     return Warehouse.from_url(url, pipelines_dir=tmp_path / "pipelines")
 
 
@@ -77,17 +86,20 @@ def fast_client(
 
 
 def raw_rows(
-    warehouse: Path | Warehouse, table: str, connection_name: str | None = None
+    warehouse: Path | Warehouse | raw_dataset.Client, table: str, connection_name: str | None = None
 ) -> pa.Table:
-    """A raw table as loaded, without dlt's columns, sorted by its key; any backend."""
-    spec = rs.RAW_TABLES[table]
+    """A raw table as loaded, without dlt's columns, sorted by its key; any backend (or
+    an open SQL client on it, to read several tables through one connection)."""
     if isinstance(warehouse, Path):
         warehouse = Warehouse.duckdb_file(warehouse)
+    if isinstance(warehouse, Warehouse):
+        with warehouse.sql_client() as client:
+            return raw_rows(client, table, connection_name)
+    spec = rs.RAW_TABLES[table]
     where, params = ("connection_name = %s", [connection_name]) if connection_name else ("", [])
-    with warehouse.sql_client() as client:
-        if table not in raw_dataset.present_tables(client):
-            return spec.schema.empty_table()
-        return raw_dataset.read_rows(client, spec, where, params, order_by=spec.primary_key)
+    if table not in raw_dataset.present_tables(warehouse):
+        return spec.schema.empty_table()
+    return raw_dataset.read_rows(warehouse, spec, where, params, order_by=spec.primary_key)
 
 
 def without_connection(table: pa.Table) -> pa.Table:
@@ -114,8 +126,12 @@ def assert_matches_truth(
     `ignore_asset`: telemetry and the sensor type of an asset removed from the API, which
     the warehouse keeps but ground truth (what the API serves now) no longer has.
     """
+    if isinstance(db_path, Path):
+        db_path = Warehouse.duckdb_file(db_path)
+    with db_path.sql_client() as client:
+        loaded_tables = {name: raw_rows(client, name, connection_name) for name in truth}
     for name, expected in truth.items():
-        loaded = without_connection(raw_rows(db_path, name, connection_name))
+        loaded = without_connection(loaded_tables[name])
         keeps_removed = rs.RAW_TABLES[name].telemetry or name == rs.ASSET_SENSOR_TYPES.name
         if ignore_asset and keeps_removed:
             loaded = loaded.filter(pc.field("asset_id") != ignore_asset)
@@ -123,10 +139,8 @@ def assert_matches_truth(
             loaded = loaded.drop_columns(["missing_since"])
             expected = expected.drop_columns(["missing_since"])
         keys = [k for k in rs.RAW_TABLES[name].primary_key if k != "connection_name"]
-        key_rows = loaded.select(keys).to_pylist()
-        assert len(key_rows) == len({tuple(r.values()) for r in key_rows}), (
-            f"{name}: duplicate keys"
-        )
+        distinct_keys = loaded.group_by(keys).aggregate([]).num_rows
+        assert distinct_keys == loaded.num_rows, f"{name}: duplicate keys"
         loaded, expected = sorted_by_key(loaded, name), sorted_by_key(expected, name)
         assert loaded.num_rows == expected.num_rows, (
             f"{name}: {loaded.num_rows} rows loaded, ground truth has {expected.num_rows}"

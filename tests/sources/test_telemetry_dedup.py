@@ -30,8 +30,9 @@ def holding(warehouse, records: list[dict]):
     """`warehouse` with `records` appended to the raw table by dlt, duplicates and all."""
     full = [{f.name: r.get(f.name) for f in TABLE.schema} for r in records]
     given = pa.Table.from_pylist(full, schema=TABLE.schema)
-    warehouse.prepare()
-    warehouse.pipeline("given").run(given, table_name=TABLE.name, write_disposition="append")
+    pipeline = warehouse.pipeline("given")
+    warehouse.prepare(pipeline)
+    pipeline.run(given, table_name=TABLE.name, write_disposition="append")
     return warehouse
 
 

@@ -43,8 +43,8 @@ def test_rows_that_reached_a_table_some_other_way_are_counted_with_examples(raw)
         conn.execute(
             "INSERT INTO clean.fct_vibration (asset_id, sampled_at, temperature_c, "
             "vel_rms_x_mm_s, connection_name, _dlt_load_id) VALUES "
-            "('V1', '2024-03-01 10:00+00', -300, 1.0, 'main', '1'), "
-            "('V2', '2024-03-01 10:00+00', 20, -1.0, 'main', '1')"
+            "('V1', '2024-03-01 10:00:00+00', -300, 1.0, 'main', '1'), "
+            "('V2', '2024-03-01 10:00:00+00', 20, -1.0, 'main', '1')"
         )
         result = check_table(conn, "clean.fct_vibration", batch_rows=1)
     finally:

@@ -265,7 +265,7 @@ def test_late_edited_and_released_rows_are_in_the_clean_tables(synced):
     edited = records(
         incremental.path,
         "SELECT vel_rms_x_mm_s, iso_zone FROM clean.fct_vibration "
-        "WHERE asset_id = 'V1' AND sampled_at = '2024-03-02 10:00+00'",
+        "WHERE asset_id = 'V1' AND sampled_at = '2024-03-02 10:00:00+00'",
     )
     assert edited == [{"vel_rms_x_mm_s": 4.6, "iso_zone": "D"}]
     v9 = records(
@@ -285,7 +285,7 @@ def test_late_edited_and_released_rows_are_in_the_clean_tables(synced):
     older_copy = records(
         incremental.path,
         "SELECT vel_rms_x_mm_s FROM clean.fct_vibration WHERE "
-        "asset_id = 'V1' AND sampled_at = '2024-03-02 04:00+00'",
+        "asset_id = 'V1' AND sampled_at = '2024-03-02 04:00:00+00'",
     )
     assert older_copy == [{"vel_rms_x_mm_s": 1.0}]
     demand = records(
@@ -412,7 +412,7 @@ def test_a_failed_run_leaves_the_previous_state_and_no_stage_tables(raw):
     )
     conn.execute(
         "INSERT INTO tractian_raw.rpm_samples VALUES "
-        f"('main', 'c1', 'V1', '2024-03-01 10:00+00', 's1', 'fast', '{SECOND}')"
+        f"('main', 'c1', 'V1', '2024-03-01 10:00:00+00', 's1', 'fast', '{SECOND}')"
     )
     conn.close()
     raw.load("vibration_samples", [vib("V1", "2024-03-01 11:00")], SECOND)

@@ -24,15 +24,37 @@ class RawTableError(ValueError):
     """A raw table's columns cannot be read with the raw contract's types."""
 
 
+# The warehouse: a DuckDB file, or an open connection whose current database is the
+# warehouse (a DuckLake attached by the caller).
+Target = Path | duckdb.DuckDBPyConnection
+
+
 def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection to the warehouse whose session time zone is UTC (days are UTC days)."""
+    """A connection to the warehouse file whose session time zone is UTC."""
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-    conn = duckdb.connect(str(db_path), read_only=read_only)
-    conn.execute("SET TimeZone = 'UTC'")
+    return _session(duckdb.connect(str(db_path), read_only=read_only))
+
+
+def _session(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    conn.execute("SET TimeZone = 'UTC'")  # days are UTC days
     conn.execute("SET preserve_insertion_order = false")
     conn.execute("SET enable_progress_bar = false")
     return conn
+
+
+@contextmanager
+def opened(target: Target, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection on `target`: the file opened (and closed after), or the caller's
+    connection set up the same way (and left open)."""
+    if isinstance(target, duckdb.DuckDBPyConnection):
+        yield _session(target)
+        return
+    conn = connect(target, read_only=read_only)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:

@@ -3,6 +3,7 @@
     from transforms.warehouse.run import transform
     report = transform(Path("warehouse/tractian.duckdb"))          # incremental
     report = transform(Path("warehouse/tractian.duckdb"), full=True)
+    report = transform(lake_connection)  # a DuckLake attached as the current database
 
 Every change a run makes to the warehouse's tables is committed by one transaction: a
 failure (bad data that slips past the rules, a crash) leaves the previous state intact,
@@ -31,7 +32,7 @@ from transforms.warehouse.build_whole_tables import (
     compute_dimensions,
     write_dimensions,
 )
-from transforms.warehouse.duckdb_io import connect, ensure_schemas
+from transforms.warehouse.duckdb_io import Target, ensure_schemas, opened
 from transforms.warehouse.incremental import Plan, last_run, plan_run, record_run, widen_for_assets
 from transforms.warehouse.read_copy import (
     Changes,
@@ -150,34 +151,35 @@ def _counts(conn: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict[str, 
 
 
 def transform(
-    db_path: Path,
+    target: Target,
     *,
     full: bool = False,
     read_copy: Path | None = None,
     publish: bool = True,
     iso_config: Path | None = None,
 ) -> TransformReport:
-    """Bring clean, quarantine and marts up to date with the raw tables of `db_path`.
+    """Bring clean, quarantine and marts up to date with the raw tables of `target`: the
+    DuckDB file, or a connection on a DuckLake (whose readers attach it read-only, so it
+    needs no read copy).
 
-    Incremental unless `full` (or nothing was built yet). `read_copy` defaults to
-    `<db stem>_read.duckdb` beside the warehouse; `publish=False` skips it.
+    Incremental unless `full` (or nothing was built yet). For the file, `read_copy`
+    defaults to `<db stem>_read.duckdb` beside it; `publish=False` skips it.
     `iso_config` (else env TRACTIAN_ISO_CONFIG) is the per-asset ISO class CSV.
     """
     started = time.monotonic()
     overrides = zone_config.load(iso_config)
-    target = (read_copy or default_read_copy(db_path)) if publish else None
-    conn = connect(db_path)
-    try:
+    target_copy = None
+    if publish and isinstance(target, Path):
+        target_copy = read_copy or default_read_copy(target)
+    with opened(target) as conn:
         digest = vibration_zones.overrides_digest(overrides)
         plan = plan_run(conn, full=full, iso_digest=digest, outputs_current=_outputs_current(conn))
         if plan.nothing_to_do:
-            _republish_if_stale(conn, plan, target)
+            _republish_if_stale(conn, plan, target_copy)
         else:
-            _commit(conn, plan, overrides, target)
+            _commit(conn, plan, overrides, target_copy)
         rows, quarantined = _counts(conn)
         last = last_run(conn)
-    finally:
-        conn.close()
     return TransformReport(
         run_id=plan.previous_run_id if plan.nothing_to_do else plan.run_id,
         full=plan.full,
@@ -187,7 +189,7 @@ def transform(
         rows=rows,
         quarantined=quarantined,
         as_of=last["as_of"] if last else None,
-        read_copy=target,
+        read_copy=target_copy,
         duration_s=time.monotonic() - started,
     )
 

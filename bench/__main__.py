@@ -1,6 +1,6 @@
 """`python -m bench` (`make bench`): every scenario of issue 7, a table, a JSON file.
 
-    .venv/bin/python -m bench                 # B1-B5, and B1-B2 on the published API
+    .venv/bin/python -m bench                 # B1-B6, and B1-B2 on the published API
     .venv/bin/python -m bench --quick         # the smoke variant: one tiny company, seconds
 
 The simulator runs in its own process without a rate limit; each contender runs in a
@@ -20,7 +20,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from bench import webhooks_bench
+from bench import lake_bench, webhooks_bench
 from bench.report import machine, table, targets
 from bench.scenarios import (
     BenchConfig,
@@ -47,7 +47,7 @@ QUICK = {
 
 
 def run(config: BenchConfig) -> dict[str, Any]:
-    """Run B1-B5 with `config`; the results, with the machine and the targets met."""
+    """Run B1-B6 with `config`; the results, with the machine and the targets met."""
     started = time.monotonic()
     results: dict[str, Any] = {"machine": machine(), "config": asdict(config)}
     laps: dict[str, float] = {}
@@ -63,6 +63,11 @@ def run(config: BenchConfig) -> dict[str, Any]:
         lap("B3")
         results |= steady_state(config, sim, results["B1"])
         lap("B2 and B4")
+        if config.token == "all":
+            results["B6"] = lake_bench.run(sim, config.work_dir)
+        else:  # the smoke run: two connections to its one small company
+            results["B6"] = lake_bench.run(sim, config.work_dir, config.token, connections=2)
+        lap("B6")
     public = replace(config, scale=config.public_scale or config.scale)
     now = public_now(public)
     with SimProcess(scale=public.scale, days=public.days, now=now, profile="public") as sim:

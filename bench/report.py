@@ -255,6 +255,35 @@ def _other_rows(results: dict[str, Any], met: dict[str, bool]) -> list[Row]:
             "0 lost",
             _met(met["B5 zero lost"]),
         ),
+        *_b6_rows(results["B6"]),
+    ]
+
+
+def _b6_rows(b6: dict[str, Any]) -> list[Row]:
+    n = b6["connections"]
+    return [
+        (
+            f"B6 {n} connections: (a) at once into DuckLake on PostgreSQL, (b) one after "
+            "another into the DuckDB file",
+            f"wall s, {_n(b6['lake_rows'])} telemetry rows",
+            _n(b6["lake_parallel_s"], 1),
+            _n(b6["file_sequential_s"], 1),
+            "",
+            f"a/b {b6['lake_over_file_wall']:.2f}",
+            "",
+            "",
+        ),
+        ("", "rows/s", _n(b6["lake_rows_per_s"]), _n(b6["file_rows_per_s"]), "", "", "", ""),
+        (
+            "",
+            "full transform, s",
+            _n(b6["lake_transform_s"], 1),
+            _n(b6["file_transform_s"], 1),
+            "",
+            f"a/b {b6['lake_transform_s'] / b6['file_transform_s']:.1f}",
+            "",
+            "",
+        ),
     ]
 
 

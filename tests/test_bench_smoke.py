@@ -106,7 +106,7 @@ def sync_start(run: dict) -> datetime:
 
 
 def test_every_scenario_and_target_is_reported(results):
-    assert {"B1", "B2", "B3", "B4", "B5", "public", "machine", "config"} <= results.keys()
+    assert {"B1", "B2", "B3", "B4", "B5", "B6", "public", "machine", "config"} <= results.keys()
     assert {"B1", "B2", "now"} <= results["public"].keys()
     assert len(results["targets"]) == 12
     assert results["machine"]["cpus"] >= 1
@@ -178,3 +178,14 @@ def test_memory_transforms_and_webhooks_figures_are_sane(results, world):
     assert all(run["seconds"] > 0 for run in b4["incremental"])
     assert b5["lost"] == 0
     assert b5["events_stored"] > 0
+
+
+def test_the_lake_and_the_file_hold_every_connections_samples(results, world):
+    b6 = results["B6"]
+    # Each connection reads the one small company, after B2 moved the clock.
+    expected = b6["connections"] * samples_as_of(world, STEADY)
+    assert expected > 1_000
+    assert b6["file_rows"] == expected
+    assert b6["lake_rows"] == expected
+    assert b6["lake_parallel_s"] > 0
+    assert b6["lake_transform_s"] > 0

@@ -135,7 +135,7 @@ def sync(
     _finish_pending(pipeline, report)
     selected = list(resources) if resources is not None else list(rs.RAW_TABLES)
     try:
-        info = _run_retrying_conflicts(pipeline, source.with_resources(*selected), report)
+        info = _run(pipeline, source.with_resources(*selected), warehouse, report)
     except PipelineStepFailed as exc:
         auth = _auth_cause(exc)
         if auth is not None:
@@ -152,24 +152,24 @@ def sync(
     return report
 
 
-def _run_retrying_conflicts(pipeline: dlt.Pipeline, data: Any, report: SyncReport) -> Any:
-    """`pipeline.run(data)`; a load that lost a commit race to another sync writing the
-    same dataset (both creating a table, both deleting from one: DuckLake and PostgreSQL
-    let only one commit) is loaded again from its package, which dlt keeps: the retry
-    re-reads the destination and applies only what is still missing."""
-    try:
-        return pipeline.run(data)
-    except PipelineStepFailed as exc:
-        if not _lost_a_race(exc):
-            raise
-    for attempt in range(1, LOAD_RETRIES + 1):
-        report.load_retries += 1
-        time.sleep(random.uniform(0.5, 1.5) * attempt)  # the racers should not meet again
+def _run(pipeline: dlt.Pipeline, data: Any, warehouse: Warehouse, report: SyncReport) -> Any:
+    """What `pipeline.run(data)` does (pending packages are already loaded), with the
+    warehouse's number of load workers, and a load that lost a commit race to another
+    sync writing the same dataset (both creating a table, both deleting from one:
+    DuckLake and PostgreSQL let only one commit) loaded again from its package, which
+    dlt keeps: the retry re-reads the destination and applies only what is missing."""
+    pipeline.sync_destination()  # the state from the destination, if it is ahead
+    pipeline.extract(data)
+    pipeline.normalize()
+    workers = {"workers": warehouse.load_workers} if warehouse.load_workers else {}
+    for attempt in range(LOAD_RETRIES + 1):
         try:
-            return pipeline.load()
+            return pipeline.load(**workers)
         except PipelineStepFailed as exc:
             if not _lost_a_race(exc) or attempt == LOAD_RETRIES:
                 raise
+        report.load_retries += 1
+        time.sleep(random.uniform(0.5, 1.5) * (attempt + 1))  # the racers should not meet again
     raise AssertionError("unreachable")
 
 

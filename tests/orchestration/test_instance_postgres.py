@@ -12,7 +12,7 @@ import pytest
 
 from sources.warehouses import Warehouse
 from tests.orchestration.conftest import CONNECTION, make_stack
-from tests.orchestration.test_assets import RANGE_TAGS, materialized
+from tests.orchestration.test_assets import materialized
 from transforms.warehouse.duckdb_io import opened
 
 INSTANCE_YAML = """\
@@ -58,11 +58,9 @@ def test_given_the_instance_on_postgres_and_a_lake_then_runs_and_materialization
     assert type(stack.instance.run_storage).__name__ == "PostgresRunStorage"
     assert stack.instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 4
 
-    telemetry = stack.run("telemetry_sync", tags=RANGE_TAGS)
     catalog = stack.run("catalog_sync", partition_key=CONNECTION)
     transform = stack.run_transform()
 
-    assert telemetry.success
     assert catalog.success
     assert transform.success
     truth = stack.truth()
@@ -77,7 +75,7 @@ def test_given_the_instance_on_postgres_and_a_lake_then_runs_and_materialization
 
     with dg.DagsterInstance.from_config(str(home)) as elsewhere:
         runs = {run.run_id for run in elsewhere.get_runs()}
-        assert {telemetry.run_id, catalog.run_id, transform.run_id} <= runs
+        assert {catalog.run_id, transform.run_id} <= runs
         event = elsewhere.get_latest_materialization_event(dg.AssetKey(["clean", "dim_asset"]))
         assert event is not None
         assert event.run_id == transform.run_id

@@ -156,6 +156,27 @@ def test_four_connections_sync_at_once_into_one_lake_while_a_reader_watches(
     assert reader.counts == sorted(reader.counts)
     assert len(set(reader.counts)) > 2
 
+    # The same setting takes `tractian-elt transform` to the lake.
+    done = subprocess.run(
+        [*CLI, "transform"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    companies = {c for token, _ in connections for c in token_companies(sim, token)}
+    assets = sum(len(sim.world.assets(c)) for c in companies)
+    with lake.duckdb_target() as conn:  # two connections per company: one row per asset
+        assert conn.sql("SELECT count(*) FROM clean.dim_asset").fetchall()[0][0] == assets
+    assert not (tmp_path / "warehouse" / "tractian.duckdb").exists()
+
+
+def test_the_lake_without_its_catalog_is_refused_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCES__TRACTIAN__WAREHOUSE", "ducklake")
+    monkeypatch.delenv("DESTINATION__DUCKLAKE__CREDENTIALS__CATALOG", raising=False)
+    done = subprocess.run(
+        [*CLI, "transform"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert "DESTINATION__DUCKLAKE__CREDENTIALS__CATALOG" in done.stderr
+
 
 def test_transforms_on_the_lake_build_the_tables_they_build_on_the_file(
     postgres_database, tmp_path

@@ -73,10 +73,13 @@ def telemetry_requests(sim):
 
 @SYNC_TARGETS
 def test_first_sync_loads_exactly_the_ground_truth(sim, warehouse):
-    report = run_sync(sim, warehouse)
+    # Every company into the DuckDB file (Apex's 14,709 assets page through the API);
+    # Tobias into the other backends, whose SQL does not depend on the API's size.
+    token = "all" if warehouse.db_path is not None else "tobias"
+    report = run_sync(sim, warehouse, token)
 
     assert report.failures == []
-    assert_matches_truth(warehouse, truth(sim), "plant")
+    assert_matches_truth(warehouse, truth(sim, token), "plant")
     assert raw_rows(warehouse, "vibration_samples").num_rows > 10_000
 
 

@@ -111,7 +111,7 @@ def run_sync(args: argparse.Namespace) -> int:
     from sources.connections import ConnectionConfigError
     from sources.errors import TractianError
     from sources.pipeline import ConnectionNeedsAttention, SyncFailed, sync
-    from sources.warehouses import WarehouseConfigError, configured
+    from sources.warehouses import WarehouseConfigError, WarehouseError, configured
 
     try:
         connections = resolve_connections(args.connection, args.base_url, args.companies)
@@ -148,6 +148,9 @@ def run_sync(args: argparse.Namespace) -> int:
             exit_code = max(exit_code, EXIT_FAILED)
         except TractianError as exc:
             print(f"error: connection {connection.name!r}: {exc}", file=sys.stderr)
+            exit_code = max(exit_code, EXIT_FAILED)
+        except WarehouseError as exc:
+            print(f"error: connection {connection.name!r}: warehouse: {exc}", file=sys.stderr)
             exit_code = max(exit_code, EXIT_FAILED)
     if loaded and not args.no_transform:
         exit_code = max(exit_code, _transform(warehouse))

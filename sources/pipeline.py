@@ -130,23 +130,24 @@ def sync(
         raise ConnectionNeedsAttention(connection.name, exc) from None
     assert run.now is not None  # set by the source
     report = SyncReport(connection.name, run.now, features=run.features)
-    pipeline = warehouse.pipeline(connection.pipeline_name)
-    report.migrated = warehouse.prepare(pipeline)
-    _finish_pending(pipeline, report)
-    selected = list(resources) if resources is not None else list(rs.RAW_TABLES)
-    try:
-        info = _run(pipeline, source.with_resources(*selected), warehouse, report)
-    except PipelineStepFailed as exc:
-        auth = _auth_cause(exc)
-        if auth is not None:
-            raise ConnectionNeedsAttention(connection.name, auth) from None
-        raise
-    report.load_ids.extend(info.loads_ids)
-    report.marked_missing = dict(run.marked_missing)
-    report.rows = {name: p.rows for name, p in run.progress.items()}
-    report.failures = run.failures
-    report.requests, report.bytes = client.stats.requests, client.stats.bytes
-    report.seconds = time.monotonic() - began
+    with warehouse.secrets_masked():
+        pipeline = warehouse.pipeline(connection.pipeline_name)
+        report.migrated = warehouse.prepare(pipeline)
+        _finish_pending(pipeline, report)
+        selected = list(resources) if resources is not None else list(rs.RAW_TABLES)
+        try:
+            info = _run(pipeline, source.with_resources(*selected), warehouse, report)
+        except PipelineStepFailed as exc:
+            auth = _auth_cause(exc)
+            if auth is not None:
+                raise ConnectionNeedsAttention(connection.name, auth) from None
+            raise
+        report.load_ids.extend(info.loads_ids)
+        report.marked_missing = dict(run.marked_missing)
+        report.rows = {name: p.rows for name, p in run.progress.items()}
+        report.failures = run.failures
+        report.requests, report.bytes = client.stats.requests, client.stats.bytes
+        report.seconds = time.monotonic() - began
     if report.failures:
         raise SyncFailed(report)
     return report

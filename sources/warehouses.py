@@ -20,7 +20,7 @@ The connector reads the destination back only through the pipeline's own SQL cli
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -50,6 +50,10 @@ class WarehouseConfigError(ValueError):
     """The warehouse setting names no backend, or a DuckLake without its catalog."""
 
 
+class WarehouseError(RuntimeError):
+    """The warehouse failed; the message is the cause's, with the password masked."""
+
+
 @dataclass(frozen=True)
 class Warehouse:
     """A dlt destination for the raw dataset, and where pipelines keep their working files."""
@@ -65,6 +69,8 @@ class Warehouse:
     # each parallel job holds its own buffers: one worker peaks ~120 MB lower (bench/ B3).
     load_workers: int | None = None
     label: str = ""  # what to call it in messages: never a password
+    # The password in the destination's URL, masked in errors (`secrets_masked`).
+    password: str = field(default="", repr=False)
 
     @classmethod
     def duckdb_file(cls, path: Path) -> "Warehouse":
@@ -94,7 +100,15 @@ class Warehouse:
         credentials = DuckLakeCredentials(settings.LAKE_NAME, catalog=catalog, storage=data_path)
         label = f"ducklake {_without_password(catalog) if catalog else '(configured catalog)'}"
         destination = dlt.destinations.ducklake(credentials)
-        return cls(destination, pipelines_dir, lake=True, concurrent=True, label=label)
+        password = urlsplit(catalog).password or "" if catalog else ""
+        return cls(
+            destination,
+            pipelines_dir,
+            lake=True,
+            concurrent=True,
+            label=label,
+            password=password,
+        )
 
     @classmethod
     def of(cls, destination: Any, pipelines_dir: Path, label: str = "") -> "Warehouse":
@@ -110,6 +124,7 @@ class Warehouse:
                 pipelines_dir or Path(".dlt_pipelines"),
                 concurrent=True,
                 label=_without_password(url),
+                password=parts.password or "",
             )
         if parts.scheme not in ("", "duckdb", "file"):
             raise ValueError(
@@ -162,8 +177,19 @@ class Warehouse:
         if not self.lake:
             raise WarehouseConfigError(f"{self.label} is not a DuckDB warehouse")
         duckdb_extensions.install("ducklake", "postgres_scanner")
-        with self.sql_client() as client:
+        with self.secrets_masked(), self.sql_client() as client:
             yield client.native_connection
+
+    @contextmanager
+    def secrets_masked(self) -> Iterator[None]:
+        """Errors raised in the block never carry the password: DuckDB and the
+        PostgreSQL driver quote the whole catalog URL when they cannot connect."""
+        try:
+            yield
+        except Exception as exc:
+            if self.password and self.password in str(exc):
+                raise WarehouseError(str(exc).replace(self.password, "***")) from None
+            raise
 
     def __str__(self) -> str:
         return self.label

@@ -216,3 +216,20 @@ def assert_same_tables(file: Warehouse, lake: Warehouse) -> None:
             query = f"SELECT {quoted} FROM {name} ORDER BY ALL"
             # Floats to 1e-9: sums may add the same values in another order.
             assert_frame_equal(fetch(on_file, query), fetch(on_lake, query), rel_tol=1e-9)
+
+
+def test_an_unreachable_catalog_fails_the_sync_without_showing_its_password(sim, tmp_path):
+    env = lake_env("postgresql://loader:s3cret-pw@127.0.0.1:1/lake", tmp_path / "lake", sim, [])
+    env |= {"TRACTIAN_API_TOKEN": sim.tokens["jaguar"]}
+    companies = ",".join(token_companies(sim, "jaguar"))
+    done = subprocess.run(
+        [*CLI, "sync", "--base-url", sim.base_url, "--companies", companies, "--quiet"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "127.0.0.1:1" in done.stderr  # the cause is named...
+    assert "s3cret-pw" not in done.stdout + done.stderr  # ...its password is not

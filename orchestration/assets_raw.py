@@ -24,7 +24,7 @@ from sources import raw_schema as rs
 from sources.connections import ConnectionConfigError
 from sources.errors import TractianError
 from sources.pipeline import ConnectionNeedsAttention, SyncFailed, SyncReport, sync
-from sources.warehouses import configured_backend
+from sources.warehouses import Warehouse, configured_backend
 
 POOL = "duckdb_writer"  # the DuckDB file: its writers, one at a time
 TRANSFORM_POOL = "tractian_transform"  # the DuckLake: one transform at a time
@@ -92,12 +92,13 @@ def run_syncs(
     one `dg.Failure` names every connection that failed and why.
     """
     tables = _selected_tables(context)
+    target = warehouse.warehouse()  # resolved once for every sync of the run
     done: list[tuple[SyncReport, Window | None]] = []
     failed: dict[str, tuple[str, str]] = {}
     for name, windows in plan.items():
         for window in windows:
             try:
-                report = _sync_one(connections, warehouse, name, window, tables)
+                report = _sync_one(connections, target, name, window, tables)
             except SyncFailed as exc:
                 done.append((exc.report, window))
                 failed[name] = (alerts.reason_for(exc), str(exc))
@@ -108,28 +109,21 @@ def run_syncs(
                 done.append((report, window))
             context.log.info(f"synced {name} {_describe(window)}: {done[-1][0].rows}")
     if done:
-        yield from materializations(warehouse.warehouse(), tables, done, context.partition_keys)
+        yield from materializations(target, tables, done, context.partition_keys)
     if failed:
         raise alerts.failure(failed)
 
 
 def _sync_one(
     connections: ConnectionsResource,
-    warehouse: WarehouseResource,
+    warehouse: Warehouse,
     name: str,
     window: Window | None,
     tables: list[str],
 ) -> SyncReport:
     connection = connections.load(name)
     start, end = window if window is not None else (None, None)
-    return sync(
-        connection,
-        warehouse.warehouse(),
-        start=start,
-        end=end,
-        resources=tables,
-        show_progress=False,
-    )
+    return sync(connection, warehouse, start=start, end=end, resources=tables, show_progress=False)
 
 
 def _describe(window: Window | None) -> str:

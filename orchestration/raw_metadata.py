@@ -24,13 +24,13 @@ def materializations(
     connections = sorted({report.connection for report, _ in done})
     windows = _describe_windows(done)
     load_ids = sorted({i for report, _ in done for i in report.load_ids})
+    # Telemetry counts are scoped to the run's days (its keys are connection x day).
+    telemetry = any(rs.RAW_TABLES[table].telemetry for table in tables)
+    days = windows_by_connection(partition_keys) if telemetry else None
     with warehouse.sql_client() as client:
         held = {
             table: raw_dataset.rows_held(
-                client,
-                table,
-                connections,
-                windows_by_connection(partition_keys) if rs.RAW_TABLES[table].telemetry else None,
+                client, table, connections, days if rs.RAW_TABLES[table].telemetry else None
             )
             for table in tables
         }

@@ -1,7 +1,8 @@
 """Checks on what the transform wrote: every clean table and mart against its pandera
 model, and the quarantined share of each raw table a clean table is built from against a
-threshold. Both are blocking: a failure fails the run, so the failure sensor alerts with
-reason `data_quality`.
+threshold, and that every live work order has a kind the KPIs can use (its category
+is in the category map). All are blocking: a failure fails the run, so the failure
+sensor alerts with reason `data_quality`.
 
 The transform already validates each frame before it commits (and rolls back on a
 failure); these checks read the stored tables back, so they also catch whatever reached
@@ -17,11 +18,19 @@ from orchestration.mart_summaries import markdown_table
 from orchestration.resources import TransformResource
 from transforms import tables as t
 from transforms.models import MODELS
-from transforms.warehouse.checks import CheckResult, QuarantineShare, check_table, quarantine_share
+from transforms.warehouse.checks import (
+    CheckResult,
+    QuarantineShare,
+    UnclassifiedWorkOrders,
+    check_table,
+    quarantine_share,
+    unclassified_work_orders,
+)
 from transforms.warehouse.duckdb_io import Target, opened
 
 PANDERA_CHECK = "pandera_model"
 QUARANTINE_CHECK = "quarantine_under_threshold"
+CLASSIFIED_CHECK = "work_orders_classified"
 EXAMPLES = 5
 VALIDATED = [name for name in MODELS if not name.startswith(f"{t.QUARANTINE}.")]
 
@@ -45,7 +54,17 @@ def check_specs() -> list[dg.AssetCheckSpec]:
         )
         for clean, raws in t.RAW_OF_CLEAN.items()
     ]
-    return pandera + quarantine
+    classified = dg.AssetCheckSpec(
+        CLASSIFIED_CHECK,
+        asset=table_key(t.FCT_WORK_ORDER),
+        blocking=True,
+        description=(
+            "Every live work order's category maps to corrective, preventive or predictive "
+            "work (else the maintenance KPIs would miss its failures or PMs): extend the map "
+            "with --category-map / TRACTIAN_CATEGORY_MAP."
+        ),
+    )
+    return [*pandera, *quarantine, classified]
 
 
 def check_results(target: Target, settings: TransformResource) -> Iterator[dg.AssetCheckResult]:
@@ -54,6 +73,7 @@ def check_results(target: Target, settings: TransformResource) -> Iterator[dg.As
             yield pandera_result(check_table(conn, name, max_examples=EXAMPLES))
         for clean in t.RAW_OF_CLEAN:
             yield quarantine_result(quarantine_share(conn, clean), settings.quarantine_max_fraction)
+        yield classified_result(unclassified_work_orders(conn))
 
 
 def pandera_result(result: CheckResult) -> dg.AssetCheckResult:
@@ -84,6 +104,20 @@ def quarantine_result(share: QuarantineShare, max_fraction: float) -> dg.AssetCh
             "fraction": share.fraction,
             "max_fraction": max_fraction,
             "by_rule": dg.MetadataValue.json(share.by_rule),
+        },
+    )
+
+
+def classified_result(found: UnclassifiedWorkOrders) -> dg.AssetCheckResult:
+    """Passes when no live work order counted in the indicators is `other`/`unknown`."""
+    return dg.AssetCheckResult(
+        check_name=CLASSIFIED_CHECK,
+        asset_key=table_key(t.FCT_WORK_ORDER),
+        passed=found.count == 0,
+        metadata={
+            "unclassified": found.count,
+            "live_work_orders": found.live,
+            "by_category": dg.MetadataValue.json(found.by_category),
         },
     )
 

@@ -32,8 +32,9 @@ _SUMMARIES: dict[str, tuple[str, str]] = {
     t.MAINTENANCE_KPIS_MONTHLY: (
         "Ten least available assets in the latest month",
         f"""SELECT coalesce(a.name, k.asset_id) AS asset, k.failures,
-                   round(k.availability, 4) AS availability, round(k.mtbf_hours, 1) AS mtbf_h,
-                   round(k.mttr_hours, 1) AS mttr_h, k.work_orders
+                   round(k.availability, 4) AS availability,
+                   round(k.downtime_hours, 1) AS downtime_h, round(k.mttr_hours, 1) AS mttr_h,
+                   round(k.mtbf_12m_hours, 0) AS mtbf_12m_h, k.corrective_work_orders
             FROM {t.MAINTENANCE_KPIS_MONTHLY} k LEFT JOIN {t.DIM_ASSET} a USING (asset_id)
             WHERE k.month = (SELECT max(month) FROM {t.MAINTENANCE_KPIS_MONTHLY})
             ORDER BY k.availability ASC NULLS LAST, k.failures DESC, asset

@@ -39,6 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="per-asset ISO class CSV (else $TRACTIAN_ISO_CONFIG)",
     )
+    parser.add_argument(
+        "--category-map",
+        type=Path,
+        default=None,
+        help="work-order category -> kind CSV (else $TRACTIAN_CATEGORY_MAP)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -46,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     import duckdb
 
     from sources.warehouses import WarehouseConfigError, configured
+    from transforms.category_map import CategoryMapError
     from transforms.models import TableValidationError
     from transforms.warehouse.duckdb_io import RawTableError
     from transforms.warehouse.run import transform
@@ -69,8 +76,16 @@ def run(args: argparse.Namespace) -> int:
                 read_copy=args.read_copy,
                 publish=not args.no_read_copy,
                 iso_config=args.iso_config,
+                category_map_path=args.category_map,
             )
-    except (TableValidationError, IsoConfigError, RawTableError, duckdb.Error, OSError) as exc:
+    except (
+        TableValidationError,
+        IsoConfigError,
+        CategoryMapError,
+        RawTableError,
+        duckdb.Error,
+        OSError,
+    ) as exc:
         print(f"transform failed: {exc}", file=sys.stderr)
         return 1
     print(report.summary())

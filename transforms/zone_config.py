@@ -10,10 +10,10 @@ from pathlib import Path
 
 import polars as pl
 
+from transforms.config_csv import read_config_csv
 from transforms.steps.vibration_zones import ZONE_LIMITS
 
 CONFIG_ENV = "TRACTIAN_ISO_CONFIG"
-_HEADER = ["asset_id", "machine_group", "foundation"]
 
 
 class IsoConfigError(ValueError):
@@ -25,14 +25,7 @@ def read_overrides(path: Path | None) -> pl.DataFrame:
     schema = {"asset_id": pl.String, "machine_group": pl.Int64, "foundation": pl.String}
     if path is None:
         return pl.DataFrame(schema=schema)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            header = handle.readline().strip().split(",")
-        frame = pl.read_csv(path, schema=schema, has_header=True)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise IsoConfigError(f"cannot read ISO config {path}: {exc}") from None
-    if header != _HEADER:
-        raise IsoConfigError(f"ISO config {path}: header must be {','.join(_HEADER)}")
+    frame = read_config_csv(path, schema, "ISO config", IsoConfigError)
     for line, row in enumerate(frame.iter_rows(named=True), start=2):
         if (row["machine_group"], row["foundation"]) not in ZONE_LIMITS or not row["asset_id"]:
             raise IsoConfigError(

@@ -87,7 +87,7 @@ def test_given_simulator_when_all_assets_materialize_twice_in_one_process_then_c
         assert built["clean/dim_asset"]["dagster/row_count"] == expected_catalog["assets"]
         assert built["marts/asset_health_daily"]["summary"].startswith("**Ten worst assets")
         outcomes = check_outcomes(transform)
-        assert len(outcomes) == 35
+        assert len(outcomes) == 36
         assert all(outcomes.values()), [k for k, ok in outcomes.items() if not ok]
 
 

@@ -312,37 +312,49 @@ def _kpis(raw: RawWarehouse) -> dict[tuple[str, date], dict]:
 MARCH, FEB = date(2024, 3, 1), date(2024, 2, 1)
 
 
-def test_mtbf_mttr_and_availability(warehouse):
-    v1 = _kpis(warehouse)[("V1", MARCH)]
-    assert (v1["failures"], v1["repairs"], v1["operating_hours"]) == (2, 1, pytest.approx(6.0))
-    assert v1["mtbf_hours"] == pytest.approx(3.0)  # 6 h / 2 failures
-    assert v1["mttr_hours"] == pytest.approx(3.0)  # W1 only: W2 is still open
-    assert v1["availability"] == pytest.approx(0.5)
-    assert v1["failure_events"] == 2  # totalFailure + unplannedStop; plannedStop is not one
-    assert (v1["work_orders"], v1["preventive_work_orders"]) == (3, 1)
-    assert v1["preventive_share"] == pytest.approx(1 / 3)
-
-
-def test_no_failure_means_no_mtbf_and_full_availability_when_running(warehouse):
+def test_a_failure_never_restored_is_down_until_now(warehouse):
+    """EV3 (02-28 05:00, no end) has no restoration: W1, the only done corrective order,
+    logged no end time. EV1 and EV2 fall inside it: one failure, down until now
+    (03-03 06:00). In March V1 is measured 54 h (24 + 24 + 6), all of them down."""
     kpis = _kpis(warehouse)
-    v3 = kpis[("V3", MARCH)]
-    assert (v3["failures"], v3["mtbf_hours"], v3["mttr_hours"]) == (0, None, None)
-    assert v3["operating_hours"] == pytest.approx(24.0)
-    assert v3["availability"] == 1.0
-    v2 = kpis[("V2", MARCH)]
-    assert (v2["operating_hours"], v2["availability"]) == (0.0, None)
-    feb = kpis[("V1", FEB)]
-    assert (feb["failure_events"], feb["operating_hours"], feb["availability"]) == (1, None, None)
-    assert feb["preventive_share"] is None
+    feb, march = kpis[("V1", FEB)], kpis[("V1", MARCH)]
+    assert (feb["failures"], feb["failure_events"], feb["restored_failures"]) == (1, 1, 0)
+    assert feb["downtime_hours"] == pytest.approx(43.0)  # 02-28 05:00 -> 03-01 00:00 (leap)
+    assert (feb["observed_hours"], feb["availability"], feb["mttr_hours"]) == (None, None, None)
+    assert (march["failures"], march["failure_events"]) == (0, 2)  # plannedStop is not one
+    assert march["downtime_hours"] == pytest.approx(54.0)
+    assert (march["observed_hours"], march["availability"]) == (pytest.approx(54.0), 0.0)
+    assert march["mtbf_12m_hours"] == pytest.approx(6.0)  # 6 running hours, 1 failure
+
+
+def test_work_order_indicators(warehouse):
+    """W4 is canceled and W5 deleted; W2 is still open. Done orders logged W1 3 h
+    (corrective) and W3 2 h (preventive)."""
+    march = _kpis(warehouse)[("V1", MARCH)]
+    assert (march["corrective_work_orders"], march["repairs"]) == (2, 1)
+    assert march["mttr_active_hours"] == pytest.approx(3.0)
+    assert (march["work_orders"], march["preventive_work_orders"]) == (3, 1)
+    assert march["preventive_hours_share"] == pytest.approx(2 / 5)
+    assert (march["pm_due"], march["pm_compliance"]) == (0, None)
 
 
 def test_a_machine_takes_the_operating_hours_of_its_busiest_component(warehouse):
     kpis = _kpis(warehouse)
     m1 = kpis[("M1", MARCH)]
     assert m1["operating_hours"] == pytest.approx(6.0)  # max(V1, V2) per day
-    assert (m1["mtbf_hours"], m1["mttr_hours"]) == (pytest.approx(6.0), pytest.approx(1.0))
-    assert m1["availability"] == pytest.approx(6 / 7)
-    assert set(kpis) == {("V1", MARCH), ("V1", FEB), ("V2", MARCH), ("V3", MARCH), ("M1", MARCH)}
+    assert (m1["failures"], m1["downtime_hours"]) == (0, pytest.approx(54.0))  # V1's
+    v3 = kpis[("V3", MARCH)]
+    assert (v3["operating_hours"], v3["availability"]) == (pytest.approx(24.0), 1.0)
+    assert (v3["mtbf_12m_hours"], v3["mtbf_12m_lower_bound_hours"]) == (None, pytest.approx(24.0))
+    assert set(kpis) == {
+        ("V1", FEB),
+        ("V1", MARCH),
+        ("V2", MARCH),
+        ("V3", MARCH),
+        ("M1", FEB),
+        ("M1", MARCH),
+        ("M2", MARCH),
+    }
 
 
 def test_now_is_the_latest_sample_not_the_wall_clock(warehouse):

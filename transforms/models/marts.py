@@ -2,6 +2,7 @@
 
 import pandera.polars as pa
 import polars as pl
+from pandera.polars import PolarsData
 
 from transforms.models.clean import UTC
 from transforms.steps.vibration_zones import ZONES
@@ -80,20 +81,46 @@ class SensorHealthDaily(pa.DataFrameModel):
 
 
 class MaintenanceKpisMonthly(pa.DataFrameModel):
+    """Per asset and month; definitions in steps.marts_kpis and docs/catalogue.md."""
+
     asset_id: str
     month: pl.Date
     failures: int = pa.Field(ge=0)
     failure_events: int = pa.Field(ge=0)
-    repairs: int = pa.Field(ge=0)
-    repair_hours: float = pa.Field(ge=0, nullable=True)
+    downtime_hours: float = pa.Field(ge=0, le=31 * 24)
+    observed_hours: float = pa.Field(ge=0, nullable=True)
     operating_hours: float = pa.Field(ge=0, nullable=True)
-    mtbf_hours: float = pa.Field(ge=0, nullable=True)
-    mttr_hours: float = pa.Field(ge=0, nullable=True)
     availability: float = pa.Field(ge=0, le=1, nullable=True)
+    restored_failures: int = pa.Field(ge=0)
+    restoration_hours: float = pa.Field(ge=0, nullable=True)
+    mttr_hours: float = pa.Field(ge=0, nullable=True)
+    mtbf_12m_hours: float = pa.Field(ge=0, nullable=True)
+    mtbf_12m_lower_bound_hours: float = pa.Field(ge=0, nullable=True)
+    corrective_work_orders: int = pa.Field(ge=0)
+    repairs: int = pa.Field(ge=0)
+    active_repair_hours: float = pa.Field(ge=0, nullable=True)
+    mttr_active_hours: float = pa.Field(ge=0, nullable=True)
+    inherent_availability: float = pa.Field(ge=0, le=1, nullable=True)
     work_orders: int = pa.Field(ge=0)
     preventive_work_orders: int = pa.Field(ge=0)
-    preventive_share: float = pa.Field(ge=0, le=1, nullable=True)
+    preventive_hours_share: float = pa.Field(ge=0, le=1, nullable=True)
+    pm_due: int = pa.Field(ge=0)
+    pm_on_time: int = pa.Field(ge=0)
+    pm_compliance: float = pa.Field(ge=0, le=1, nullable=True)
 
     class Config:
         strict = True
         unique = ("asset_id", "month")
+
+    @pa.dataframe_check
+    def a_failure_window_has_no_lower_bound(cls, data: PolarsData) -> pl.LazyFrame:
+        """MTBF is a value or a lower bound, never both."""
+        both = (
+            pl.col("mtbf_12m_hours").is_not_null()
+            & pl.col("mtbf_12m_lower_bound_hours").is_not_null()
+        )
+        return data.lazyframe.select(~both)
+
+    @pa.dataframe_check
+    def restored_failures_are_failures(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("restored_failures") <= pl.col("failures"))

@@ -54,6 +54,7 @@ class FctWorkOrder(Lineage):
     kind: str = pa.Field(isin=WORK_ORDER_KINDS)
     category_id: str = pa.Field(nullable=True)
     category_name: str = pa.Field(nullable=True)
+    include_in_indicators: bool = pa.Field(nullable=True)
     priority_id: str = pa.Field(nullable=True)
     priority_name: str = pa.Field(nullable=True)
     status: str = pa.Field(nullable=True)

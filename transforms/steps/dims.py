@@ -28,6 +28,7 @@ from datetime import datetime
 
 import polars as pl
 
+from transforms import category_map
 from transforms.models import conform
 from transforms.raw import ASSET_SENSOR_TYPES, ASSETS, LOAD_ID, LOCATIONS
 from transforms.steps.json_lists import IDS, decode_json_list
@@ -189,21 +190,7 @@ def build_dim_priority(priorities: pl.DataFrame) -> pl.DataFrame:
     return conform(DIM_PRIORITY, frame)
 
 
-def build_dim_category(categories: pl.DataFrame) -> pl.DataFrame:
-    """Work-order categories with the kind they give a work order.
-
-    kind: `preventive` when the category is flagged preventive; else from its type or
-    name: `corrective`, `predictive`; any other category is `other`.
-    """
-    label = pl.coalesce(pl.col("type"), pl.col("name")).str.strip_chars().str.to_lowercase()
-    kind = (
-        pl.when(pl.col("is_preventive").fill_null(False) | label.str.starts_with("prevent"))
-        .then(pl.lit("preventive"))
-        .when(label.str.starts_with("correct"))
-        .then(pl.lit("corrective"))
-        .when(label.str.starts_with("predict"))
-        .then(pl.lit("predictive"))
-        .otherwise(pl.lit("other"))
-    )
-    frame = categories.rename({"id": "category_id"}).with_columns(kind.alias("kind"))
-    return conform(DIM_CATEGORY, frame)
+def build_dim_category(categories: pl.DataFrame, mapping: pl.DataFrame) -> pl.DataFrame:
+    """Work-order categories with the kind they give a work order (see category_map)."""
+    frame = categories.with_columns(category_map.category_kind(mapping).alias("kind"))
+    return conform(DIM_CATEGORY, frame.rename({"id": "category_id"}))

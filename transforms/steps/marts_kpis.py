@@ -1,81 +1,145 @@
-"""marts.maintenance_kpis_monthly: failures, MTBF, MTTR and availability per asset and month.
+"""marts.maintenance_kpis_monthly: failures, down time, MTBF, MTTR, availability and
+the work-order indicators per asset and UTC month (`month` is its first day).
 
-Definitions (month: the UTC calendar month, `month` is its first day):
-- A failure is a corrective work order (kind `corrective`, not deleted, not canceled),
-  counted in the month it was created. In Tractian's model each failure (an insight or
-  a functionalFailure / totalFailure / unplannedStop event) is followed by exactly one
-  corrective work order, while one failure is often logged as several events (a total
-  failure is a totalFailure and an unplannedStop for the same stop); counting events
-  would count it twice. `failure_events` reports those events (by start month) anyway.
-- operating_hours: the asset's powered hours (see marts_daily), summed over the month.
-  An asset without a vibration sensor of its own takes, each day, the largest powered
-  hours among the components below it (it runs when any of them runs). Null when no
-  component measures it in that month.
-- MTBF = operating_hours / failures; null without failures (or without operating hours).
-- repairs: the month's failures whose work order is done and has repair hours (the
-  closed, not on-hold elapsed intervals); open work orders are not counted.
-  MTTR = sum of their repair hours / repairs; null without repairs.
-- availability = MTBF / (MTBF + MTTR); 1.0 in a month with operating hours (> 0) and no
-  failure (nothing failed, so nothing was down); null when a failure has no finished
-  repair yet, when MTBF + MTTR is 0, or when the asset did not operate (or is not
-  measured) that month.
-- preventive_share = preventive work orders / work orders (not deleted, not canceled),
-  by creation month; null without work orders.
-Rows: every (asset, month) with vibration days of its own, a work order or a failure event.
+Failures and down time are those of `steps.failures`: failure events merged per asset
+and rolled up the asset tree. Per asset and month:
+- failures: merged failures starting in the month; failure_events: the failure events
+  logged on the asset itself (by start month), for reference.
+- observed_hours / operating_hours: the hours the asset is measured / runs (powered).
+  An asset measured by vibration components of its own or below it takes, each day,
+  the largest among them (a machine runs while any part of it runs). Null when nothing
+  measures it that month.
+- downtime_hours: the failures' hours inside the month (up to "now").
+- availability = uptime / (uptime + downtime), uptime = observed_hours - downtime_hours
+  (SMRP 2.3; a stop with on-hold or waiting time is down all along). Null when the
+  asset is not measured that month.
+- restored_failures / restoration_hours / mttr_hours: the month's failures that are
+  restored, their hours from failure to restoration, and their mean (SMRP 3.5.2 MTTR:
+  from the asset ceasing to operate to its restoration). Null without a restored one.
+- mtbf_12m_hours = operating hours / failures over the 12 months ending with this one
+  (SMRP 3.5.1). Null without a failure in that window, when mtbf_12m_lower_bound_hours
+  holds the window's operating hours instead: the MTBF is at least that.
+- Work orders count when live (not deleted, not canceled) and their category is
+  included in indicators: corrective_work_orders (by creation month; a repair caught by
+  condition monitoring before any failure is corrective work, not a failure), repairs
+  (done corrective ones with logged time), active_repair_hours and mttr_active_hours
+  (EN 13306 active corrective maintenance time: the hours logged on them, not on hold),
+  inherent_availability = MTBF / (MTBF + MTTR active), both over the 12-month window.
+- work_orders, preventive_work_orders (by creation month); preventive_hours_share:
+  hours logged on done preventive work orders / on all done ones (SMRP 5.1.x hours,
+  not counts); pm_due: preventive work orders due in the month; pm_on_time: those of
+  them done by their due date; pm_compliance = pm_on_time / pm_due (SMRP 5.4.x).
+Rows: each asset's months from its first to its last with a measurement, a work order
+or a failure (its own or below it); months in between keep their row.
 """
+
+from datetime import datetime
 
 import polars as pl
 
 from transforms.models import conform
+from transforms.steps import failures
 from transforms.tables import MAINTENANCE_KPIS_MONTHLY
 
 KEYS = ["asset_id", "month"]
+WINDOW_MONTHS = 12
+COUNTS = (
+    "failures",
+    "failure_events",
+    "corrective_work_orders",
+    "repairs",
+    "work_orders",
+    "preventive_work_orders",
+    "pm_due",
+    "pm_on_time",
+    "restored_failures",
+)
 
 
 def _month(column: str) -> pl.Expr:
     return pl.col(column).dt.date().dt.truncate("1mo").alias("month")
 
 
-def operating_hours(vibration_days: pl.DataFrame, bridge: pl.DataFrame) -> pl.DataFrame:
-    """asset_id, month, operating_hours for every asset at or above a vibration component."""
+def measured_hours(vibration_days: pl.DataFrame, bridge: pl.DataFrame) -> pl.DataFrame:
+    """asset_id, month, observed_hours, operating_hours for every asset at or above a
+    vibration component."""
     return (
-        vibration_days.select("asset_id", "day", "powered_hours")
+        vibration_days.select("asset_id", "day", "span_hours", "powered_hours")
         .join(bridge.select("asset_id", "ancestor_asset_id"), on="asset_id")
         .group_by("ancestor_asset_id", "day")
-        .agg(pl.col("powered_hours").max())
+        .agg(pl.col("span_hours").max(), pl.col("powered_hours").max())
         .group_by(pl.col("ancestor_asset_id").alias("asset_id"), _month("day"))
-        .agg(pl.col("powered_hours").sum().alias("operating_hours"))
+        .agg(
+            pl.col("span_hours").sum().alias("observed_hours"),
+            pl.col("powered_hours").sum().alias("operating_hours"),
+        )
     )
 
 
-def _work_order_counts(work_orders: pl.DataFrame) -> pl.DataFrame:
-    live = work_orders.filter(
+def _indicator_work_orders(work_orders: pl.DataFrame) -> pl.DataFrame:
+    return work_orders.filter(
         ~pl.col("is_deleted"),
         pl.col("canceled_at").is_null(),
         pl.col("status").fill_null("") != "canceled",
+        pl.col("include_in_indicators").fill_null(True),
         pl.col("asset_id").is_not_null(),
-        pl.col("created_at").is_not_null(),
     )
+
+
+def _work_order_counts(live: pl.DataFrame) -> pl.DataFrame:
     corrective = pl.col("kind") == "corrective"
-    repaired = corrective & (pl.col("status") == "done") & pl.col("repair_hours").is_not_null()
-    return live.group_by(pl.col("asset_id"), _month("created_at")).agg(
-        corrective.sum().alias("failures"),
-        repaired.sum().alias("repairs"),
-        pl.col("repair_hours").filter(repaired).sum().alias("repair_hours"),
-        pl.len().alias("work_orders"),
-        (pl.col("kind") == "preventive").sum().alias("preventive_work_orders"),
+    done = pl.col("status") == "done"
+    repaired = corrective & done & pl.col("repair_hours").is_not_null()
+    return (
+        live.filter(pl.col("created_at").is_not_null())
+        .group_by("asset_id", _month("created_at"))
+        .agg(
+            corrective.sum().alias("corrective_work_orders"),
+            repaired.sum().alias("repairs"),
+            pl.col("repair_hours").filter(repaired).sum().alias("active_repair_hours"),
+            pl.len().alias("work_orders"),
+            (pl.col("kind") == "preventive").sum().alias("preventive_work_orders"),
+            pl.col("repair_hours")
+            .filter(done & (pl.col("kind") == "preventive"))
+            .sum()
+            .alias("_preventive_hours"),
+            pl.col("repair_hours").filter(done).sum().alias("_logged_hours"),
+        )
     )
 
 
-def _failure_events(events: pl.DataFrame) -> pl.DataFrame:
+def _pm_compliance(live: pl.DataFrame) -> pl.DataFrame:
+    due = live.filter((pl.col("kind") == "preventive") & pl.col("due_date").is_not_null())
+    on_time = (pl.col("completed_at") <= pl.col("due_date")).fill_null(False)
+    return due.group_by("asset_id", _month("due_date")).agg(
+        pl.len().alias("pm_due"), on_time.sum().alias("pm_on_time")
+    )
+
+
+def _failure_counts(merged: pl.DataFrame) -> pl.DataFrame:
+    hours = (pl.col("end") - pl.col("start")).dt.total_microseconds() / 3.6e9
+    return merged.group_by("asset_id", _month("start")).agg(
+        pl.len().alias("failures"),
+        pl.col("restored").sum().alias("restored_failures"),
+        hours.filter(pl.col("restored")).sum().alias("restoration_hours"),
+    )
+
+
+def _own_failure_events(events: pl.DataFrame) -> pl.DataFrame:
+    own = events.filter(
+        pl.col("is_failure") & pl.col("asset_id").is_not_null() & pl.col("start_date").is_not_null()
+    )
+    return own.group_by("asset_id", _month("start_date")).agg(pl.len().alias("failure_events"))
+
+
+def _dense_months(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Every month of each asset from its first to its last month in `parts`."""
+    keys = pl.concat([p.select(KEYS) for p in parts])
     return (
-        events.filter(
-            pl.col("is_failure")
-            & pl.col("asset_id").is_not_null()
-            & pl.col("start_date").is_not_null()
-        )
-        .group_by("asset_id", _month("start_date"))
-        .agg(pl.len().alias("failure_events"))
+        keys.group_by("asset_id")
+        .agg(pl.col("month").min().alias("first"), pl.col("month").max().alias("last"))
+        .select("asset_id", pl.date_ranges("first", "last", interval="1mo").alias("month"))
+        .explode("month")
     )
 
 
@@ -84,49 +148,71 @@ def maintenance_kpis_monthly(
     bridge: pl.DataFrame,
     work_orders: pl.DataFrame,
     events: pl.DataFrame,
+    now: datetime,
 ) -> pl.DataFrame:
-    """The mart from vibration grid rows (asset_id, day, powered_hours), the asset bridge,
-    clean work orders and clean events."""
-    counts = _work_order_counts(work_orders)
-    failure_events = _failure_events(events)
-    own_days = vibration_days.select("asset_id", _month("day")).unique()
-    rows = pl.concat([own_days, counts.select(KEYS), failure_events.select(KEYS)]).unique()
-    frame = (
-        rows.join(operating_hours(vibration_days, bridge), on=KEYS, how="left")
-        .join(counts, on=KEYS, how="left")
-        .join(failure_events, on=KEYS, how="left")
-        .with_columns(
-            pl.col(c).fill_null(0)
-            for c in (
-                "failures",
-                "repairs",
-                "work_orders",
-                "preventive_work_orders",
-                "failure_events",
-            )
-        )
-        .with_columns(
-            pl.when(pl.col("repairs") > 0).then(pl.col("repair_hours")).alias("repair_hours")
-        )
+    """The mart from vibration grid rows (asset_id, day, span_hours, powered_hours), the
+    asset bridge, clean work orders and events, as of `now` (the marts' "now")."""
+    live = _indicator_work_orders(work_orders)
+    merged = failures.merged_failures(failures.event_intervals(events, work_orders, now), bridge)
+    parts = [
+        measured_hours(vibration_days, bridge),
+        _failure_counts(merged),
+        failures.monthly_downtime(merged, now),
+        _own_failure_events(events),
+        _work_order_counts(live),
+        _pm_compliance(live),
+    ]
+    frame = _dense_months(parts)
+    for part in parts:
+        frame = frame.join(part, on=KEYS, how="left")
+    frame = frame.with_columns(pl.col(c).fill_null(0) for c in COUNTS).with_columns(
+        pl.col("downtime_hours").fill_null(0.0),
+        pl.when(pl.col("repairs") > 0).then(pl.col("active_repair_hours")),
+        pl.when(pl.col("restored_failures") > 0).then(pl.col("restoration_hours")),
     )
     return conform(MAINTENANCE_KPIS_MONTHLY, _ratios(frame).sort(KEYS))
 
 
+def _window(column: str) -> pl.Expr:
+    """The sum of `column` over the 12 months ending with each row (rows are dense)."""
+    return (
+        pl.col(column).rolling_sum(WINDOW_MONTHS, min_samples=1).over("asset_id", order_by="month")
+    )
+
+
 def _ratios(frame: pl.DataFrame) -> pl.DataFrame:
-    failures, repairs = pl.col("failures"), pl.col("repairs")
-    mtbf = pl.when(failures > 0).then(pl.col("operating_hours") / failures)
-    mttr = pl.when(repairs > 0).then(pl.col("repair_hours") / repairs)
-    with_means = frame.with_columns(mtbf.alias("mtbf_hours"), mttr.alias("mttr_hours"))
-    total = pl.col("mtbf_hours") + pl.col("mttr_hours")
-    availability = (
-        pl.when((failures == 0) & (pl.col("operating_hours") > 0))
-        .then(pl.lit(1.0))
-        .when(total > 0)
-        .then(pl.col("mtbf_hours") / total)
+    observed = pl.col("observed_hours")
+    uptime = pl.max_horizontal(observed - pl.col("downtime_hours"), pl.lit(0.0))
+    window = frame.with_columns(
+        _window("operating_hours").alias("_operating_12m"),
+        _window("failures").alias("_failures_12m"),
+        _window("repairs").alias("_repairs_12m"),
+        _window("active_repair_hours").alias("_active_12m"),
     )
-    share = pl.when(pl.col("work_orders") > 0).then(
-        pl.col("preventive_work_orders") / pl.col("work_orders")
+    failed = pl.col("_failures_12m") > 0
+    mtbf = pl.when(failed).then(pl.col("_operating_12m") / pl.col("_failures_12m"))
+    mttr_active_12m = pl.when(pl.col("_repairs_12m") > 0).then(
+        pl.col("_active_12m") / pl.col("_repairs_12m")
     )
-    return with_means.with_columns(
-        availability.alias("availability"), share.alias("preventive_share")
+    inherent = pl.col("mtbf_12m_hours") / (pl.col("mtbf_12m_hours") + mttr_active_12m)
+    return window.with_columns(
+        pl.when(observed > 0).then(uptime / observed).alias("availability"),
+        pl.when(pl.col("restored_failures") > 0)
+        .then(pl.col("restoration_hours") / pl.col("restored_failures"))
+        .alias("mttr_hours"),
+        pl.when(pl.col("repairs") > 0)
+        .then(pl.col("active_repair_hours") / pl.col("repairs"))
+        .alias("mttr_active_hours"),
+        mtbf.alias("mtbf_12m_hours"),
+        pl.when(~failed).then(pl.col("_operating_12m")).alias("mtbf_12m_lower_bound_hours"),
+        pl.when(pl.col("_logged_hours") > 0)
+        .then(pl.col("_preventive_hours").fill_null(0.0) / pl.col("_logged_hours"))
+        .alias("preventive_hours_share"),
+        pl.when(pl.col("pm_due") > 0)
+        .then(pl.col("pm_on_time") / pl.col("pm_due"))
+        .alias("pm_compliance"),
+    ).with_columns(
+        pl.when(pl.col("mtbf_12m_hours") + mttr_active_12m > 0)
+        .then(inherent)
+        .alias("inherent_availability")
     )

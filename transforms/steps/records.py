@@ -11,11 +11,12 @@ Pure functions from deduplicated raw frames to (clean, quarantined) frames. Rule
 Derived columns:
 - insight `is_open`: status is not `checked`; `closed_at`: updated_at of a checked one.
 - event `is_failure`: type functionalFailure, totalFailure or unplannedStop.
-- work order `kind`: the kind of its first category (see dims.build_dim_category),
-  `unknown` without a known category. `repair_hours`: the hours of its closed elapsed
-  intervals that are not `onHold` (durationInSeconds, else endedAt - startedAt), null
-  when it has none; `on_hold_hours` likewise for `onHold` ones; `completed_at`: the end
-  of its last interval when its status is `done`.
+- work order `kind`: the kind of its first category (see transforms.category_map),
+  `unknown` without a known category; `include_in_indicators`: its category's flag
+  (false keeps it out of the maintenance KPIs; null counts as true). `repair_hours`:
+  the hours of its closed elapsed intervals that are not `onHold` (durationInSeconds,
+  else endedAt - startedAt), null when it has none; `on_hold_hours` likewise for
+  `onHold` ones; `completed_at`: the end of its last interval when its status is `done`.
 """
 
 from datetime import datetime
@@ -100,7 +101,12 @@ def build_work_orders(
     fact = (
         clean.rename({"id": "work_order_id"})
         .join(
-            categories.select("category_id", pl.col("name").alias("category_name"), "kind"),
+            categories.select(
+                "category_id",
+                pl.col("name").alias("category_name"),
+                "kind",
+                "include_in_indicators",
+            ),
             on="category_id",
             how="left",
         )

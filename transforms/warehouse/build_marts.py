@@ -56,10 +56,11 @@ def _components(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def build_marts(
-    conn: duckdb.DuckDBPyConnection, latest_load_at: datetime | None
+    conn: duckdb.DuckDBPyConnection, latest_load_at: datetime | None, plan_started_at: datetime
 ) -> datetime | None:
     """Rebuild the three marts; returns their `as_of` (None: no telemetry yet, so the
-    daily marts are empty)."""
+    daily marts are empty). The monthly KPIs' "now" is `as_of`, else the latest load's
+    time, else the run's start."""
     aggregates = {
         "vibration": read_table(conn, AGG_VIBRATION_DAILY),
         "energy": read_table(conn, AGG_ENERGY_DAILY),
@@ -69,7 +70,12 @@ def build_marts(
         for name in (ASSET_HEALTH_DAILY, SENSOR_HEALTH_DAILY):
             create_table(conn, name)
         vibration = pl.DataFrame(
-            schema={"asset_id": pl.String, "day": pl.Date, "powered_hours": pl.Float64}
+            schema={
+                "asset_id": pl.String,
+                "day": pl.Date,
+                "span_hours": pl.Float64,
+                "powered_hours": pl.Float64,
+            }
         )
     else:
         vibration = _daily_marts(conn, aggregates, as_of)
@@ -78,6 +84,7 @@ def build_marts(
         read_table(conn, BRIDGE_ASSET_ANCESTOR),
         read_table(conn, FCT_WORK_ORDER),
         read_table(conn, FCT_EVENT),
+        now=as_of or latest_load_at or plan_started_at,
     )
     write_table(conn, MAINTENANCE_KPIS_MONTHLY, validate(MAINTENANCE_KPIS_MONTHLY, kpis))
     return as_of

@@ -86,10 +86,14 @@ def _changed_limits(old: pl.DataFrame | None, new: pl.DataFrame) -> pl.Series:
 
 
 def compute_dimensions(
-    conn: duckdb.DuckDBPyConnection, plan: Plan, overrides: pl.DataFrame
+    conn: duckdb.DuckDBPyConnection,
+    plan: Plan,
+    overrides: pl.DataFrame,
+    category_map: pl.DataFrame,
 ) -> Dimensions:
-    """Companies, locations, assets, their bridge and ISO configuration, WO lookups and
-    the quarantines of their raw tables; nothing is written yet (see write_dimensions)."""
+    """Companies, locations, assets, their bridge and ISO configuration (`overrides`),
+    WO lookups (categories' kinds by `category_map`) and the quarantines of their raw
+    tables; nothing is written yet (see write_dimensions)."""
     old_assets = _previous(conn, plan, DIM_ASSET)
     old_limits = _previous(conn, plan, ASSET_ISO_CONFIG)
     at = plan.started_at
@@ -106,7 +110,7 @@ def compute_dimensions(
         BRIDGE_ASSET_ANCESTOR: conform(BRIDGE_ASSET_ANCESTOR, dims.build_bridge(ancestors)),
         ASSET_ISO_CONFIG: config,
         DIM_PRIORITY: dims.build_dim_priority(read_raw(conn, WORK_ORDER_PRIORITIES)),
-        DIM_CATEGORY: dims.build_dim_category(read_raw(conn, WORK_ORDER_CATEGORIES)),
+        DIM_CATEGORY: dims.build_dim_category(read_raw(conn, WORK_ORDER_CATEGORIES), category_map),
         quarantine_table(LOCATIONS.name): bad_locations,
         quarantine_table(ASSETS.name): bad_assets,
         quarantine_table(ASSET_SENSOR_TYPES.name): dims.build_sensor_type_quarantine(

@@ -6,6 +6,9 @@
   checked whole) and returns the failure count per (column, check) with a few examples.
 - `quarantine_share(conn, clean_table)` measures how much of the raw rows a clean table
   is built from ended in quarantine, per raw table and rule.
+- `unclassified_work_orders(conn)` counts the live work orders whose kind is `other` or
+  `unknown`: the maintenance KPIs cannot tell whether they were corrective or
+  preventive work, so a category the map does not know hides failures and PMs.
 """
 
 from dataclasses import dataclass, field
@@ -15,7 +18,7 @@ import polars as pl
 
 from transforms.models import MODELS, failure_cases
 from transforms.raw import RAW_TABLES
-from transforms.tables import PARTITION_COLUMN, RAW_OF_CLEAN, quarantine_table
+from transforms.tables import FCT_WORK_ORDER, PARTITION_COLUMN, RAW_OF_CLEAN, quarantine_table
 from transforms.warehouse.duckdb_io import asset_batches, fetch, table_exists
 
 CHECK_BATCH_ROWS = 1_000_000
@@ -112,3 +115,30 @@ def quarantine_share(conn: duckdb.DuckDBPyConnection, clean_table: str) -> Quara
         quarantined, total = quarantined + raw_quarantined, total + raw_total
         fraction = max(fraction, raw_quarantined / raw_total if raw_total else 0.0)
     return QuarantineShare(clean_table, quarantined, total, fraction, dict(sorted(by_rule.items())))
+
+
+UNCLASSIFIED_KINDS = ("other", "unknown")
+
+
+@dataclass(frozen=True)
+class UnclassifiedWorkOrders:
+    """Live work orders counted in the indicators whose kind is `other` or `unknown`,
+    by category name (`(no category)` for none)."""
+
+    count: int
+    live: int
+    by_category: dict[str, int]
+
+
+def unclassified_work_orders(conn: duckdb.DuckDBPyConnection) -> UnclassifiedWorkOrders:
+    kinds = ", ".join(f"'{kind}'" for kind in UNCLASSIFIED_KINDS)
+    live = (
+        f"FROM {FCT_WORK_ORDER} WHERE NOT is_deleted AND canceled_at IS NULL "
+        "AND coalesce(status, '') <> 'canceled' AND coalesce(include_in_indicators, true)"
+    )
+    rows = conn.execute(
+        f"SELECT coalesce(category_name, category_id, '(no category)'), count(*) {live} "
+        f"AND kind IN ({kinds}) GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    total = conn.execute(f"SELECT count(*) {live}").fetchall()[0][0]
+    return UnclassifiedWorkOrders(sum(n for _, n in rows), total, dict(rows))

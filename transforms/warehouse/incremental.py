@@ -24,7 +24,8 @@ from transforms.warehouse.row_sets import ChangedKeys, changed_keys
 # Bump when a table's layout or a rule changes: the next run then rebuilds everything.
 # 2: energy quantities and units as the published API serves them; demand and cost;
 # dim_asset's sensor type from detections too (`sensor_type_source`).
-TRANSFORM_VERSION = 2
+# 3: reliability marts by the standards; side values nulled on kept vibration rows.
+TRANSFORM_VERSION = 3
 
 
 @dataclass
@@ -36,9 +37,9 @@ class Plan:
     full: bool
     loads: list[str]
     new_loads: list[str]
-    iso_digest: str
+    config_digest: str
     previous_run_id: int | None
-    iso_changed: bool = False
+    config_changed: bool = False
     partitions: dict[str, pl.DataFrame | None] = field(default_factory=dict)
     keys: dict[str, ChangedKeys] = field(default_factory=dict)  # not on a full run
 
@@ -50,7 +51,7 @@ class Plan:
 
     @property
     def nothing_to_do(self) -> bool:
-        return not self.full and not self.new_loads and not self.iso_changed
+        return not self.full and not self.new_loads and not self.config_changed
 
     def rebuilt_partitions(self) -> int | None:
         """Partitions rebuilt over all telemetry tables; None on a full run."""
@@ -94,7 +95,7 @@ def raw_load_ids(conn: duckdb.DuckDBPyConnection) -> tuple[list[str], bool]:
 
 
 def plan_run(
-    conn: duckdb.DuckDBPyConnection, *, full: bool, iso_digest: str, outputs_current: bool
+    conn: duckdb.DuckDBPyConnection, *, full: bool, config_digest: str, outputs_current: bool
 ) -> Plan:
     """Decide what this run rebuilds (see the module docstring)."""
     last = last_run(conn)
@@ -115,10 +116,10 @@ def plan_run(
         full=full,
         loads=loads,
         new_loads=[load for load in loads if load not in processed],
-        iso_digest=iso_digest,
+        config_digest=config_digest,
         previous_run_id=last["run_id"] if last else None,
     )
-    plan.iso_changed = not full and last["iso_config_digest"] != iso_digest
+    plan.config_changed = not full and last["iso_config_digest"] != config_digest
     for table in TELEMETRY_TABLES:
         if full:
             plan.partitions[table.name] = None
@@ -171,7 +172,9 @@ def widen_for_assets(
 def record_run(
     conn: duckdb.DuckDBPyConnection, plan: Plan, finished_at: datetime, as_of: datetime | None
 ) -> None:
-    """Append the run to clean._transform_runs and mark its loads processed."""
+    """Append the run to clean._transform_runs and mark its loads processed.
+    `iso_config_digest` holds the digest of all the configuration files (the column is
+    named from when the ISO file was the only one)."""
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS {RUNS} (run_id BIGINT, started_at TIMESTAMPTZ, "
         "finished_at TIMESTAMPTZ, full_rebuild BOOLEAN, transform_version INTEGER, "
@@ -187,7 +190,7 @@ def record_run(
             finished_at,
             plan.full,
             TRANSFORM_VERSION,
-            plan.iso_digest,
+            plan.config_digest,
             as_of,
             len(plan.new_loads),
             plan.rebuilt_partitions(),

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from transforms import zone_config
+from transforms import category_map, zone_config
 from transforms.models import MODELS, table_schema
 from transforms.steps import vibration_zones
 from transforms.steps.telemetry_facts import Context
@@ -41,6 +41,20 @@ from transforms.warehouse.read_copy import (
     read_copy_run_id,
 )
 from transforms.warehouse.row_sets import KeyRows, PartitionRows, RowSet
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """A run's configuration files: the ISO machine classes and the category map."""
+
+    iso_overrides: pl.DataFrame
+    category_map: pl.DataFrame
+
+    def digest(self) -> str:
+        """Changes when either file's rows change, so the next run rebuilds."""
+        return vibration_zones.overrides_digest(self.iso_overrides) + category_map.digest(
+            self.category_map
+        )
 
 
 @dataclass
@@ -89,13 +103,13 @@ def _outputs_current(conn: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _prepare(
-    conn: duckdb.DuckDBPyConnection, plan: Plan, overrides: pl.DataFrame
+    conn: duckdb.DuckDBPyConnection, plan: Plan, config: Configuration
 ) -> tuple[Dimensions, Context, dict[str, KeyRows]]:
     """Before the transaction: dimensions, the rows to rewrite per telemetry table
     (incremental), staged telemetry (full)."""
     ensure_schemas(conn)
     drop_stages(conn)
-    dimensions = compute_dimensions(conn, plan, overrides)
+    dimensions = compute_dimensions(conn, plan, config.iso_overrides, config.category_map)
     ctx = Context(dimensions.asset_ids, dimensions.iso_limits, plan.started_at)
     changed = {}
     for raw_name, step in STEPS.items():
@@ -130,7 +144,7 @@ def _apply(
         if step.aggregate_table:
             rewritten[step.aggregate_table] = PartitionRows(parts, "day")
     build_records(conn, plan, dimensions)
-    as_of = build_marts(conn, plan.latest_load_at)
+    as_of = build_marts(conn, plan.latest_load_at, plan.started_at)
     record_run(conn, plan, datetime.now(UTC), as_of)
     return Changes(plan.run_id, None if plan.full else plan.previous_run_id, rewritten)
 
@@ -157,6 +171,7 @@ def transform(
     read_copy: Path | None = None,
     publish: bool = True,
     iso_config: Path | None = None,
+    category_map_path: Path | None = None,
 ) -> TransformReport:
     """Bring clean, quarantine and marts up to date with the raw tables of `target`: the
     DuckDB file, or a connection on a DuckLake (whose readers attach it read-only, so it
@@ -164,20 +179,22 @@ def transform(
 
     Incremental unless `full` (or nothing was built yet). For the file, `read_copy`
     defaults to `<db stem>_read.duckdb` beside it; `publish=False` skips it.
-    `iso_config` (else env TRACTIAN_ISO_CONFIG) is the per-asset ISO class CSV.
+    `iso_config` (else env TRACTIAN_ISO_CONFIG) is the per-asset ISO class CSV,
+    `category_map_path` (else env TRACTIAN_CATEGORY_MAP) the work-order category map.
     """
     started = time.monotonic()
-    overrides = zone_config.load(iso_config)
+    config = Configuration(zone_config.load(iso_config), category_map.load(category_map_path))
     target_copy = None
     if publish and isinstance(target, Path):
         target_copy = read_copy or default_read_copy(target)
     with opened(target) as conn:
-        digest = vibration_zones.overrides_digest(overrides)
-        plan = plan_run(conn, full=full, iso_digest=digest, outputs_current=_outputs_current(conn))
+        plan = plan_run(
+            conn, full=full, config_digest=config.digest(), outputs_current=_outputs_current(conn)
+        )
         if plan.nothing_to_do:
             _republish_if_stale(conn, plan, target_copy)
         else:
-            _commit(conn, plan, overrides, target_copy)
+            _commit(conn, plan, config, target_copy)
         rows, quarantined = _counts(conn)
         last = last_run(conn)
     return TransformReport(
@@ -195,11 +212,11 @@ def transform(
 
 
 def _commit(
-    conn: duckdb.DuckDBPyConnection, plan: Plan, overrides: pl.DataFrame, target: Path | None
+    conn: duckdb.DuckDBPyConnection, plan: Plan, config: Configuration, target: Path | None
 ) -> None:
     """Prepare, apply the plan in one transaction, then publish the read copy."""
     try:
-        dimensions, ctx, changed = _prepare(conn, plan, overrides)
+        dimensions, ctx, changed = _prepare(conn, plan, config)
         conn.execute("BEGIN")
         try:
             changes = _apply(conn, plan, dimensions, ctx, changed)

@@ -97,14 +97,14 @@ def test_given_out_of_range_readings_over_threshold_when_transform_runs_then_dat
     assert stack.run("telemetry_sync", TODAY, tags=INCREMENTAL).success
     assert stack.run("catalog_sync", CONNECTION).success
     with duckdb.connect(str(stack.db_path)) as conn:
-        # A disconnected probe reads -273.15 °C (the contract): plant three of them.
+        # A velocity RMS below 0 makes a sample unusable: plant three of them.
         conn.execute(
-            "UPDATE tractian_raw.vibration_samples SET temperature = -273.15 WHERE sampled_at IN "
+            "UPDATE tractian_raw.vibration_samples SET vel_rms_x = -1.0 WHERE sampled_at IN "
             "(SELECT sampled_at FROM tractian_raw.vibration_samples ORDER BY sampled_at LIMIT 3)"
         )
         out_of_range, total = conn.execute(
-            "SELECT count(*) FILTER (WHERE temperature < -40 OR temperature > 200), count(*) "
-            "FROM tractian_raw.vibration_samples"
+            "SELECT count(*) FILTER (WHERE vel_rms_x < 0 OR vel_rms_y < 0 OR vel_rms_z < 0), "
+            "count(*) FROM tractian_raw.vibration_samples"
         ).fetchone()
 
     result = stack.run_transform(raise_on_error=False)

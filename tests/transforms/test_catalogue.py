@@ -9,11 +9,12 @@ import pytest
 from tests.transforms.conftest import run
 from tests.transforms.rawdb import RawWarehouse
 from tests.transforms.test_marts import load_scenario
-from transforms.models import MODELS
+from transforms.models import MODELS, table_schema
 from transforms.steps.rules import ALL_RULES
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "docs" / "catalogue.md"
 TEXT = CATALOGUE.read_text()
+KEYS = ("asset_id", "day", "month")
 QUERIES = re.findall(r"```sql\n(.*?)```", TEXT, flags=re.DOTALL)
 
 
@@ -40,3 +41,11 @@ def test_the_example_queries_run_on_a_read_copy(read_copy, query):
         conn.sql(query).fetchall()
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("mart", [name for name in MODELS if name.startswith("marts.")])
+def test_every_mart_column_is_defined_in_its_section(mart):
+    """The catalogue and the marts' pandera models name the same columns."""
+    section = TEXT.split(f"### {mart}")[1].split("\n### ")[0].split("\n## ")[0]
+    missing = [c for c in table_schema(mart) if c not in KEYS and f"`{c}`" not in section]
+    assert not missing, f"{mart}: {missing}"

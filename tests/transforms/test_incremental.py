@@ -65,7 +65,7 @@ def first_sync(raw: RawWarehouse) -> None:
             *(vib("V1", f"2024-03-01 {h:02d}:00") for h in range(0, 24, 2)),
             *(vib("V1", f"2024-03-02 {h:02d}:00") for h in range(0, 24, 2)),
             *(vib("V3", f"2024-03-01 {h:02d}:00", 2.0) for h in range(24)),
-            vib("V3", "2024-03-01 12:30", temperature=-273.15),
+            vib("V3", "2024-03-01 12:30", -1.0),
             vib("V9", "2024-03-01 10:00", 3.0),
             vib("V9", "2024-03-02 10:00", 3.0),
         ],

@@ -3,8 +3,10 @@
 The warehouse's latest sample (E1's) is at 2024-03-03 06:00, before the latest load
 (07:00): the marts' "now", so 03-03 is a 6-hour day.
 V1 on 03-01: powered every 10 minutes 00:00-05:50 except 02:00-02:50 (30 samples), then
-stopped, hourly 06:00-23:00 (18 samples): powered 6 h (the 01:50 sample's state holds
-until 03:00), expected 6*6 + 18*1 = 54, completeness 48/54; largest gap 01:50 -> 03:00.
+stopped, hourly 06:00-23:00 (18 samples) and at 12:30 (its probe reads -273.15 °C: 49
+samples). Its own cadence: the median gap is 10 minutes after a powered sample, an hour
+after a stopped one. Powered 6 h (the 01:50 sample's state holds until 03:00), expected
+6 * 6 + 18 * 1 = 54, completeness 49/54. It is then silent until 03-03 00:00 (25 h).
 """
 
 import json
@@ -217,19 +219,21 @@ D1, D2, D3 = date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 3)
 
 def test_completeness_counts_expected_samples_from_powered_hours(warehouse):
     day = _daily(warehouse, "marts.asset_health_daily")[("V1", D1)]
-    assert day["samples"] == 48
+    assert day["samples"] == 49
     assert day["powered_hours"] == pytest.approx(6.0)
     assert day["expected_samples"] == pytest.approx(54.0)
-    assert day["completeness"] == pytest.approx(48 / 54)
+    assert day["completeness"] == pytest.approx(49 / 54)
 
 
-def test_velocity_percentile_worst_zone_and_temperature(warehouse):
+def test_velocity_percentile_zones_and_temperature(warehouse):
+    """The powered samples of 03-01: 29 at 2.0 mm/s, one at 5.0: p95 2.0 (zone B), the
+    single maximum 5.0 (zone D). On 03-03 V1 is stopped all day: no zone."""
     health = _daily(warehouse, "marts.asset_health_daily")
     d1, d3 = health[("V1", D1)], health[("V1", D3)]
-    assert (d1["vel_rms_p95_mm_s"], d1["vel_rms_max_mm_s"], d1["worst_zone"]) == (2.0, 5.0, "D")
-    assert d1["temperature_max_c"] == 55.5  # the -273.15 reading is quarantined
-    assert d3["vel_rms_p95_mm_s"] == pytest.approx(0.575)  # 0.1..0.6: 0.5 + 0.75 * 0.1
-    assert d3["worst_zone"] == "A"
+    assert (d1["vel_rms_p95_mm_s"], d1["vel_rms_max_mm_s"]) == (2.0, 5.0)
+    assert (d1["iso_zone"], d1["worst_zone"]) == ("B", "D")
+    assert d1["temperature_max_c"] == 55.5  # the -273.15 reading is nulled
+    assert (d3["vel_rms_p95_mm_s"], d3["iso_zone"], d3["worst_zone"]) == (None, None, None)
 
 
 def test_a_day_without_samples_keeps_its_row(warehouse):
@@ -244,8 +248,8 @@ def test_the_current_day_is_cut_at_the_latest_sample(warehouse):
     day = _daily(warehouse, "marts.asset_health_daily")[("V1", D3)]
     assert (day["samples"], day["expected_samples"], day["completeness"]) == (6, 6.0, 1.0)
     sensor = _daily(warehouse, "marts.sensor_health_daily")[("V1", D3)]
-    assert sensor["largest_gap_hours"] == pytest.approx(1.0)
-    assert not sensor["offline_over_5h"]
+    assert sensor["largest_gap_hours"] == pytest.approx(25.0)  # since 03-01 23:00
+    assert sensor["offline_over_5h"]
 
 
 def test_open_insights_at_the_end_of_each_day(warehouse):
@@ -256,13 +260,13 @@ def test_open_insights_at_the_end_of_each_day(warehouse):
 def test_sensor_gaps_and_out_of_range_counts(warehouse):
     sensors = _daily(warehouse, "marts.sensor_health_daily")
     d1 = sensors[("V1", D1)]
-    assert d1["largest_gap_hours"] == pytest.approx(70 / 60)
+    assert d1["largest_gap_hours"] == pytest.approx(25.0)  # 23:00 -> 03-03 00:00
     assert d1["last_seen_at"] == ts("2024-03-01 23:00")
-    assert d1["out_of_range_count"] == 1
-    assert not d1["offline_over_5h"]
+    assert d1["out_of_range_count"] == 1  # the -273.15 probe, kept with its temperature nulled
+    assert d1["offline_over_5h"]
     d2 = sensors[("V1", D2)]
     assert (d2["largest_gap_hours"], d2["offline_over_5h"], d2["last_seen_at"]) == (
-        24.0,
+        25.0,
         True,
         None,
     )
@@ -271,7 +275,8 @@ def test_sensor_gaps_and_out_of_range_counts(warehouse):
 def test_a_sensor_that_never_reported_shows_silent_days(warehouse):
     sensors = _daily(warehouse, "marts.sensor_health_daily")
     assert [sensors[("V2", d)]["samples"] for d in (D1, D2, D3)] == [0, 0, 0]
-    assert sensors[("V2", D3)]["largest_gap_hours"] == pytest.approx(6.0)
+    # Silent from the start of the data (03-01 00:00) to now (03-03 06:00).
+    assert sensors[("V2", D3)]["largest_gap_hours"] == pytest.approx(54.0)
     assert sensors[("V2", D3)]["offline_over_5h"]
     assert ("V3", D1) not in sensors  # V3 starts on its first sample's day
     assert sensors[("V3", D2)]["completeness"] == 1.0
@@ -281,7 +286,7 @@ def test_energy_components_expect_a_sample_every_15_minutes(warehouse):
     e1 = _daily(warehouse, "marts.sensor_health_daily")[("E1", D1)]
     assert (e1["sensor_type"], e1["samples"], e1["expected_samples"]) == ("energy", 48, 96.0)
     assert e1["completeness"] == 0.5
-    assert e1["largest_gap_hours"] == pytest.approx(12.25)  # 11:45 -> midnight
+    assert e1["largest_gap_hours"] == pytest.approx(42.25)  # 11:45 -> 03-03 06:00
     assert e1["offline_over_5h"]
     assert e1["out_of_range_count"] == 1
 
@@ -296,7 +301,7 @@ def test_the_marts_are_the_same_against_the_published_api(warehouse, tmp_path):
     run(published)
     e1 = _daily(published, "marts.sensor_health_daily")[("E1", D1)]
     assert (e1["sensor_type"], e1["samples"], e1["expected_samples"]) == ("energy", 48, 96.0)
-    assert _daily(published, "marts.asset_health_daily")[("V1", D1)]["samples"] == 48
+    assert _daily(published, "marts.asset_health_daily")[("V1", D1)]["samples"] == 49
     for mart in MARTS:
         query = f"SELECT * FROM {mart} ORDER BY ALL"
         assert records(published.path, query) == records(warehouse.path, query), mart
@@ -371,6 +376,8 @@ def test_the_first_day_of_the_data_starts_at_its_first_sample(raw):
     run(raw)
     sensors = _daily(raw, "marts.sensor_health_daily")
     day = sensors[("V1", D1)]
-    assert (day["samples"], day["expected_samples"], day["completeness"]) == (12, 11.0, 1.0)
+    # 12 hourly samples over 11 hours: not capped at 1.
+    assert (day["samples"], day["expected_samples"]) == (12, 11.0)
+    assert day["completeness"] == pytest.approx(12 / 11)
     assert day["largest_gap_hours"] == pytest.approx(1.0)  # hourly samples
     assert sensors[("V2", D1)]["largest_gap_hours"] == pytest.approx(11.0)  # silent all span

@@ -63,8 +63,8 @@ def warehouse(tmp_path_factory) -> RawWarehouse:
         vib("V1", "2024-03-01 03:10", accel_crest_factor_db_x=-2.0),
         vib("GHOST", "2024-03-01 03:00", temperature=-273.15),
         vib("V1", "1999-12-31 23:50"),
-        vib("V1", "2024-03-02 23:59"),
-        vib("V1", "2024-03-03 00:00:01"),
+        vib("V1", "2024-03-02 00:15"),
+        vib("V1", "2024-03-02 00:15:01"),
     ]
     raw.load("vibration_samples", rows, LOAD)
     # Another connection reads the same company: an older copy of V1 00:00 (ignored) and
@@ -139,18 +139,22 @@ def test_each_quarantine_rule_catches_its_rows(warehouse):
         for r in rows
     }
     assert got == {
-        ("V1", "2024-03-01 02:00:00"): ("temperature_out_of_range", "temperature_out_of_range"),
-        ("V1", "2024-03-01 02:20:00"): ("temperature_out_of_range", "temperature_out_of_range"),
-        ("V1", "2024-03-01 02:40:00"): ("temperature_out_of_range", "temperature_out_of_range"),
         ("V1", "2024-03-01 02:50:00"): ("negative_reading", "negative_reading"),
-        ("V1", "2024-03-01 03:00:00"): ("negative_reading", "negative_reading"),
-        ("GHOST", "2024-03-01 03:00:00"): (
-            "unknown_asset",
-            "unknown_asset,temperature_out_of_range",
-        ),
+        ("GHOST", "2024-03-01 03:00:00"): ("unknown_asset", "unknown_asset"),
         ("V1", "1999-12-31 23:50:00"): ("timestamp_before_2000", "timestamp_before_2000"),
-        ("V1", "2024-03-03 00:00:01"): ("timestamp_in_future", "timestamp_in_future"),
+        ("V1", "2024-03-02 00:15:01"): ("timestamp_in_future", "timestamp_in_future"),
     }
+
+
+def test_out_of_range_side_values_are_nulled_on_kept_rows(warehouse):
+    """Temperature outside [-40, 200] °C and a negative peak: the velocity stays."""
+    v1 = _clean(warehouse, "V1")
+    for at in ("02:00", "02:20", "02:40"):
+        row = v1[f"2024-03-01 {at}:00"]
+        assert (row["temperature_c"], row["nulled_fields"]) == (None, "temperature_c")
+        assert row["vel_rms_max_mm_s"] == 0.1
+    row = v1["2024-03-01 03:00:00"]
+    assert (row["accel_peak_x_g"], row["nulled_fields"]) == (None, "accel_peak_x_g")
 
 
 def test_readings_at_the_range_limits_and_dB_crest_factors_stay_clean(warehouse):
@@ -158,7 +162,7 @@ def test_readings_at_the_range_limits_and_dB_crest_factors_stay_clean(warehouse)
     assert v1["2024-03-01 02:10:00"]["temperature_c"] == 200.0
     assert v1["2024-03-01 02:30:00"]["temperature_c"] == -40.0
     assert "2024-03-01 03:10:00" in v1
-    assert "2024-03-02 23:59:00" in v1  # within a day of its load: not in the future
+    assert "2024-03-02 00:15:00" in v1  # within 15 minutes of its load: clock skew
 
 
 def test_quarantined_rows_keep_their_raw_values_and_load(warehouse):
@@ -201,7 +205,7 @@ def test_crest_factor_db_is_not_kept_in_the_clean_table(warehouse):
 
 def test_now_is_capped_at_the_latest_load_when_a_clock_runs_ahead(warehouse):
     runs = records(warehouse.path, "SELECT as_of FROM clean._transform_runs")
-    assert runs == [{"as_of": ts("2024-03-02 00:00")}]  # a clean sample says 03-02 23:59
+    assert runs == [{"as_of": ts("2024-03-02 00:00")}]  # a clean sample says 03-02 00:15
 
 
 def test_a_slipped_duplicate_of_one_connection_neither_blocks_nor_reaches_the_clean_table(raw):

@@ -179,12 +179,13 @@ def _vibration_model() -> type[pa.DataFrameModel]:
     for raw in rms_first:
         clean = VIBRATION_COLUMNS[raw]
         annotations[clean] = float
-        fields[clean] = pa.Field(ge=0, nullable=True)
+        fields[clean] = pa.Field(ge=1 if "crest_factor" in raw else 0, nullable=True)
         if raw == "vel_rms_z":
             annotations["vel_rms_max_mm_s"] = float
             fields["vel_rms_max_mm_s"] = pa.Field(ge=0, nullable=True)
-    annotations |= {"iso_zone": str, "company_id": str}
+    annotations |= {"iso_zone": str, "nulled_fields": str, "company_id": str}
     fields["iso_zone"] = pa.Field(isin=ZONES, nullable=True)
+    fields["nulled_fields"] = pa.Field(nullable=True, str_matches=r"^[a-z_]+(,[a-z_]+)*$")
     fields["company_id"] = pa.Field(nullable=True)
     config = type("Config", (), {"strict": True, "unique": ["asset_id", "sampled_at"]})
     namespace = {"__annotations__": annotations, **fields, "Config": config, "__module__": __name__}

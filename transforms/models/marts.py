@@ -17,13 +17,17 @@ class AggVibrationDaily(pa.DataFrameModel):
     powered_samples: int = pa.Field(ge=0)
     powered_seconds_between: float = pa.Field(ge=0)
     largest_gap_between_s: float = pa.Field(ge=0, nullable=True)
+    median_gap_powered_s: float = pa.Field(ge=0, nullable=True)
+    median_gap_stopped_s: float = pa.Field(ge=0, nullable=True)
     first_sampled_at: UTC
     first_powered: bool
     last_sampled_at: UTC
     last_powered: bool
     vel_rms_p95_mm_s: float = pa.Field(ge=0, nullable=True)
     vel_rms_max_mm_s: float = pa.Field(ge=0, nullable=True)
+    distinct_velocities: int = pa.Field(ge=0)
     temperature_max_c: float = pa.Field(nullable=True)
+    samples_with_nulled_fields: int = pa.Field(ge=0)
 
     class Config:
         strict = True
@@ -37,6 +41,7 @@ class AggEnergyDaily(pa.DataFrameModel):
     day: pl.Date
     samples: int = pa.Field(ge=1)
     largest_gap_between_s: float = pa.Field(ge=0, nullable=True)
+    median_gap_s: float = pa.Field(ge=0, nullable=True)
     first_sampled_at: UTC
     last_sampled_at: UTC
 
@@ -49,12 +54,17 @@ class AssetHealthDaily(pa.DataFrameModel):
     asset_id: str
     day: pl.Date
     samples: int = pa.Field(ge=0)
-    expected_samples: float = pa.Field(ge=0)
-    completeness: float = pa.Field(ge=0, le=1, nullable=True)
+    expected_samples: float = pa.Field(ge=0, nullable=True)
+    completeness: float = pa.Field(ge=0, nullable=True)
     powered_hours: float = pa.Field(ge=0, le=24)
     vel_rms_p95_mm_s: float = pa.Field(ge=0, nullable=True)
     vel_rms_max_mm_s: float = pa.Field(ge=0, nullable=True)
+    iso_zone: str = pa.Field(isin=ZONES, nullable=True)
     worst_zone: str = pa.Field(isin=ZONES, nullable=True)
+    is_default_class: bool
+    baseline_vel_mm_s: float = pa.Field(ge=0, nullable=True)
+    change_from_baseline_mm_s: float = pa.Field(nullable=True)
+    baseline_alert: bool = pa.Field(nullable=True)
     temperature_max_c: float = pa.Field(nullable=True)
     open_insights: int = pa.Field(ge=0)
 
@@ -62,17 +72,22 @@ class AssetHealthDaily(pa.DataFrameModel):
         strict = True
         unique = ("asset_id", "day")
 
+    @pa.dataframe_check
+    def the_daily_zone_is_never_above_the_worst(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("iso_zone") <= pl.col("worst_zone")).fill_null(True))
+
 
 class SensorHealthDaily(pa.DataFrameModel):
     asset_id: str
     day: pl.Date
     sensor_type: str = pa.Field(isin=["vibration", "energy"])
     samples: int = pa.Field(ge=0)
-    expected_samples: float = pa.Field(ge=0)
-    completeness: float = pa.Field(ge=0, le=1, nullable=True)
+    expected_samples: float = pa.Field(ge=0, nullable=True)
+    completeness: float = pa.Field(ge=0, nullable=True)
     last_seen_at: UTC = pa.Field(nullable=True)
-    largest_gap_hours: float = pa.Field(ge=0, le=24)
+    largest_gap_hours: float = pa.Field(ge=0)
     offline_over_5h: bool
+    stuck_value: bool = pa.Field(nullable=True)
     out_of_range_count: int = pa.Field(ge=0)
 
     class Config:

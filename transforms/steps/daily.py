@@ -16,7 +16,14 @@ from transforms.tables import AGG_ENERGY_DAILY, AGG_VIBRATION_DAILY
 
 # The fact columns each aggregate reads (an incremental run reads only these back).
 INPUT_COLUMNS = {
-    AGG_VIBRATION_DAILY: ("asset_id", "sampled_at", "powered", "vel_rms_max_mm_s", "temperature_c"),
+    AGG_VIBRATION_DAILY: (
+        "asset_id",
+        "sampled_at",
+        "powered",
+        "vel_rms_max_mm_s",
+        "temperature_c",
+        "nulled_fields",
+    ),
     AGG_ENERGY_DAILY: ("asset_id", "sampled_at"),
 }
 
@@ -31,9 +38,15 @@ def _by_day(samples: pl.DataFrame) -> pl.dataframe.group_by.GroupBy:
 
 
 def vibration_daily(fct_vibration: pl.DataFrame) -> pl.DataFrame:
-    """clean.agg_vibration_daily from clean vibration samples (any set of whole partitions)."""
+    """clean.agg_vibration_daily from clean vibration samples (any set of whole partitions).
+
+    Velocity statistics are over powered samples only: ISO 10816-3 / 20816-3 judge a
+    machine running at its normal operating conditions, and a stopped machine's floor
+    reading would pull the day's zone down to "A". The median gaps (after a powered and
+    after a stopped sample) give each sensor's own cadence to the marts.
+    """
     powered = pl.col("powered").fill_null(False)
-    velocity = pl.col("vel_rms_max_mm_s")
+    velocity = pl.col("vel_rms_max_mm_s").filter(powered)
     frame = (
         _by_day(fct_vibration.select(INPUT_COLUMNS[AGG_VIBRATION_DAILY]))
         .agg(
@@ -41,13 +54,17 @@ def vibration_daily(fct_vibration: pl.DataFrame) -> pl.DataFrame:
             powered.sum().alias("powered_samples"),
             (_GAP_TO_NEXT * powered.cast(pl.Float64)).sum().alias("powered_seconds_between"),
             _GAP_TO_NEXT.max().alias("largest_gap_between_s"),
+            _GAP_TO_NEXT.filter(powered).median().alias("median_gap_powered_s"),
+            _GAP_TO_NEXT.filter(~powered).median().alias("median_gap_stopped_s"),
             pl.col("sampled_at").first().alias("first_sampled_at"),
             powered.first().alias("first_powered"),
             pl.col("sampled_at").last().alias("last_sampled_at"),
             powered.last().alias("last_powered"),
             velocity.quantile(0.95, interpolation="linear").alias("vel_rms_p95_mm_s"),
             velocity.max().alias("vel_rms_max_mm_s"),
+            velocity.drop_nulls().n_unique().alias("distinct_velocities"),
             pl.col("temperature_c").max().alias("temperature_max_c"),
+            pl.col("nulled_fields").is_not_null().sum().alias("samples_with_nulled_fields"),
         )
         .sort("asset_id", "day")
     )
@@ -62,6 +79,7 @@ def energy_daily(fct_energy: pl.DataFrame) -> pl.DataFrame:
         .agg(
             pl.len().alias("samples"),
             _GAP_TO_NEXT.max().alias("largest_gap_between_s"),
+            _GAP_TO_NEXT.median().alias("median_gap_s"),
             pl.col("sampled_at").first().alias("first_sampled_at"),
             pl.col("sampled_at").last().alias("last_sampled_at"),
         )

@@ -17,20 +17,33 @@ Formulas (per component-day; times in hours):
 - powered_hours: each sample's `powered` flag holds until the next sample; the first
   sample's also covers the time since the start of the span, the last one's the time to
   the end of the span. A day without samples has 0 powered hours.
-- expected_samples: vibration components sample every 10 minutes while powered and
-  every hour while stopped, so powered_hours * 6 + (span - powered_hours) * 1; energy
-  components every 15 minutes, so span * 4.
-- completeness: samples / expected_samples, capped at 1; null when nothing is expected.
-- largest_gap_hours: the longest time without a sample among: the start of the span to
-  the first sample, between consecutive samples, the last sample to the end of the span
-  (the whole span when there is no sample). offline_over_5h: largest_gap_hours > 5.
-- worst_zone: the ISO zone of the day's maximum velocity (zones only grow with velocity).
-- vel_rms_p95_mm_s: the 95th percentile (linear interpolation) of the samples'
-  vel_rms_max_mm_s.
+- cadence: each sensor's own, observed: the median over its days of the daily median
+  interval between consecutive samples (vibration: after a powered sample and after a
+  stopped one, separately; energy: any). A cadence never observed borrows the other one.
+- expected_samples: vibration powered_hours / powered cadence + stopped hours / stopped
+  cadence; energy span / cadence. Null when the sensor has no observed cadence.
+- completeness: samples / expected_samples, not capped (above 1: more samples than its
+  own cadence predicts); null when nothing is expected.
+- largest_gap_hours: the longest silence overlapping the day, measured whole: from the
+  component's previous sample (on any earlier day; the start of the data if none) to
+  its first sample of the day, between the day's samples, and from its last one to the
+  next sample (on any later day; `as_of` if none). A day without samples lies inside one
+  silence. So a 9-hour outage from 20:00 to 05:00 reads 9 h on both days.
+  offline_over_5h: largest_gap_hours > 5.
+- stuck_value (vibration): at least STUCK_MIN_SAMPLES powered samples that day, all with
+  the same velocity: a sensor repeating a value is not measuring. Null for energy.
+- iso_zone: the ISO zone of the day's vel_rms_p95_mm_s, the 95th percentile (linear
+  interpolation) of the powered samples' vel_rms_max_mm_s: one transient does not set
+  the day's zone. worst_zone: the zone of the day's single maximum (powered samples).
+- is_default_class: the asset has no ISO machine class configured (group 2, rigid).
+- baseline_vel_mm_s: the median of the daily p95 over the previous 30 days (at least 7
+  of them with a value); change_from_baseline_mm_s = p95 - baseline; baseline_alert:
+  |change| > 25 % of the zone B upper limit (ISO 10816-3 criterion II).
 - open_insights: insights on the component open at the end of the span (created
   before it, and not checked by then).
 - out_of_range_count: the component's quarantined samples of that day whose rule is a
-  value rule (temperature, negative reading, power factor, dead phase).
+  value rule (negative reading, power factor, dead phase), plus its kept vibration
+  samples with a side value nulled (`nulled_fields`).
 """
 
 from datetime import datetime
@@ -41,8 +54,10 @@ from transforms.models import conform
 from transforms.steps import vibration_zones
 from transforms.tables import ASSET_HEALTH_DAILY, SENSOR_HEALTH_DAILY
 
-SAMPLES_PER_HOUR = {"powered": 6.0, "stopped": 1.0, "energy": 4.0}
 OFFLINE_HOURS = 5.0
+STUCK_MIN_SAMPLES = 6
+BASELINE_DAYS, BASELINE_MIN_DAYS = 30, 7
+BASELINE_CHANGE = 0.25  # of the zone B upper limit
 SENSOR_TYPES = ("vibration", "energy")
 _DAY = pl.duration(days=1)
 _UTC = pl.Datetime("us", "UTC")
@@ -111,7 +126,9 @@ def _hours(expr: pl.Expr) -> pl.Expr:
 
 
 def _edges(frame: pl.DataFrame) -> pl.DataFrame:
-    """Span, head/tail gaps and largest gap (hours) of grid rows joined to an aggregate.
+    """Span, head/tail (hours from the span's edges to the day's first/last sample) and
+    largest gap (hours, measured across days) of one sensor type's grid rows joined to
+    its aggregate.
 
     A sample a little after `as_of` (clock skew) stretches the span to include it.
     """
@@ -120,20 +137,47 @@ def _edges(frame: pl.DataFrame) -> pl.DataFrame:
     span = _hours(end - pl.col("span_start"))
     head = _hours(pl.col("first_sampled_at") - pl.col("span_start"))
     tail = _hours(end - pl.col("last_sampled_at"))
+    # The component's samples just before and just after each day, on any other day.
+    previous = pl.col("last_sampled_at").shift(1).forward_fill().over("asset_id")
+    following = pl.col("first_sampled_at").shift(-1).backward_fill().over("asset_id")
+    since = pl.coalesce(previous, pl.col("span_start").min().over("asset_id"))
+    until = pl.coalesce(following, end.max().over("asset_id"))
     between = pl.col("largest_gap_between_s").fill_null(0) / 3600
-    return frame.with_columns(pl.col("samples").fill_null(0).cast(pl.Int64)).with_columns(
+    ordered = frame.sort("asset_id", "day").with_columns(
+        pl.col("samples").fill_null(0).cast(pl.Int64)
+    )
+    return ordered.with_columns(
         span.alias("span_hours"),
         pl.when(has_samples).then(head).otherwise(0.0).alias("head_hours"),
         pl.when(has_samples).then(tail).otherwise(0.0).alias("tail_hours"),
         pl.when(has_samples)
-        .then(pl.max_horizontal(head, between, tail))
-        .otherwise(span)
+        .then(
+            pl.max_horizontal(
+                _hours(pl.col("first_sampled_at") - since),
+                between,
+                _hours(until - pl.col("last_sampled_at")),
+            )
+        )
+        .otherwise(_hours(until - since))
         .alias("largest_gap_hours"),
     )
 
 
+def _cadence(aggregate: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
+    """asset_id and each sensor's cadence in seconds: the median over its days of each
+    daily median gap column (`columns`: aggregate column -> cadence column)."""
+    return aggregate.group_by("asset_id").agg(
+        pl.col(daily).median().alias(cadence) for daily, cadence in columns.items()
+    )
+
+
 def _completeness(samples: pl.Expr, expected: pl.Expr) -> pl.Expr:
-    return pl.when(expected > 0).then(pl.min_horizontal(samples / expected, pl.lit(1.0)))
+    return pl.when(expected > 0).then(samples / expected)
+
+
+def _expected(hours: pl.Expr, cadence_s: pl.Expr) -> pl.Expr:
+    """Samples expected over `hours` at `cadence_s`; 0 over no hours, whatever the cadence."""
+    return pl.when(hours <= 0).then(pl.lit(0.0)).otherwise(hours * 3600 / cadence_s)
 
 
 def vibration_days(grid: pl.DataFrame, vibration_daily: pl.DataFrame) -> pl.DataFrame:
@@ -143,18 +187,26 @@ def vibration_days(grid: pl.DataFrame, vibration_daily: pl.DataFrame) -> pl.Data
             vibration_daily, on=["asset_id", "day"], how="left"
         )
     )
+    cadence = _cadence(
+        vibration_daily,
+        {"median_gap_powered_s": "_powered_cadence", "median_gap_stopped_s": "_stopped_cadence"},
+    )
     powered_s = (
         pl.col("powered_seconds_between")
         + pl.col("head_hours") * 3600 * pl.col("first_powered").cast(pl.Float64)
         + pl.col("tail_hours") * 3600 * pl.col("last_powered").cast(pl.Float64)
     )
     powered = (powered_s / 3600).fill_null(0.0).clip(0.0, 24.0)
-    expected = (
-        pl.col("powered_hours") * SAMPLES_PER_HOUR["powered"]
-        + (pl.col("span_hours") - pl.col("powered_hours")) * SAMPLES_PER_HOUR["stopped"]
+    powered_cadence = pl.coalesce("_powered_cadence", "_stopped_cadence")
+    stopped_cadence = pl.coalesce("_stopped_cadence", "_powered_cadence")
+    expected = _expected(pl.col("powered_hours"), powered_cadence) + _expected(
+        pl.col("span_hours") - pl.col("powered_hours"), stopped_cadence
     )
-    return rows.with_columns(powered.alias("powered_hours")).with_columns(
-        expected.alias("expected_samples")
+    stuck = (pl.col("powered_samples") >= STUCK_MIN_SAMPLES) & (pl.col("distinct_velocities") == 1)
+    return (
+        rows.join(cadence, on="asset_id", how="left")
+        .with_columns(powered.alias("powered_hours"), stuck.fill_null(False).alias("stuck_value"))
+        .with_columns(expected.alias("expected_samples"))
     )
 
 
@@ -164,8 +216,10 @@ def energy_days(grid: pl.DataFrame, energy_daily: pl.DataFrame) -> pl.DataFrame:
             energy_daily, on=["asset_id", "day"], how="left"
         )
     )
-    return rows.with_columns(
-        (pl.col("span_hours") * SAMPLES_PER_HOUR["energy"]).alias("expected_samples")
+    cadence = _cadence(energy_daily, {"median_gap_s": "_cadence"})
+    return rows.join(cadence, on="asset_id", how="left").with_columns(
+        _expected(pl.col("span_hours"), pl.col("_cadence")).alias("expected_samples"),
+        pl.lit(None, dtype=pl.Boolean).alias("stuck_value"),
     )
 
 
@@ -182,21 +236,42 @@ def open_insights(grid: pl.DataFrame, insights: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _baseline(frame: pl.DataFrame) -> pl.DataFrame:
+    """baseline_vel_mm_s, change_from_baseline_mm_s, baseline_alert (see the module)."""
+    baseline = (
+        pl.col("vel_rms_p95_mm_s")
+        .rolling_median_by(
+            "day",
+            window_size=f"{BASELINE_DAYS}d",
+            closed="left",
+            min_samples=BASELINE_MIN_DAYS,
+        )
+        .over("asset_id")
+    )
+    change = pl.col("vel_rms_p95_mm_s") - pl.col("baseline_vel_mm_s")
+    return frame.with_columns(baseline.alias("baseline_vel_mm_s")).with_columns(
+        change.alias("change_from_baseline_mm_s"),
+        (change.abs() > BASELINE_CHANGE * pl.col("zone_b_max_mm_s")).alias("baseline_alert"),
+    )
+
+
 def asset_health_daily(
-    vibration: pl.DataFrame, insights_open: pl.DataFrame, iso_limits: pl.DataFrame
+    vibration: pl.DataFrame, insights_open: pl.DataFrame, iso_config: pl.DataFrame
 ) -> pl.DataFrame:
-    """marts.asset_health_daily from `vibration_days` rows."""
+    """marts.asset_health_daily from `vibration_days` rows and clean.asset_iso_config."""
     frame = (
         vibration.join(insights_open, on=["asset_id", "day"], how="left")
-        .join(iso_limits, on="asset_id", how="left")
+        .join(iso_config, on="asset_id", how="left")
+        .sort("asset_id", "day")
         .with_columns(
             _completeness(pl.col("samples"), pl.col("expected_samples")).alias("completeness"),
+            vibration_zones.zone(pl.col("vel_rms_p95_mm_s")).alias("iso_zone"),
             vibration_zones.zone(pl.col("vel_rms_max_mm_s")).alias("worst_zone"),
+            pl.col("configured_on").is_null().alias("is_default_class"),
             pl.col("open_insights").fill_null(0),
         )
-        .sort("asset_id", "day")
     )
-    return conform(ASSET_HEALTH_DAILY, frame)
+    return conform(ASSET_HEALTH_DAILY, _baseline(frame))
 
 
 def sensor_health_daily(
@@ -214,15 +289,22 @@ def sensor_health_daily(
         "expected_samples",
         "last_sampled_at",
         "largest_gap_hours",
+        "stuck_value",
     ]
+    nulled = vibration.select(
+        "asset_id", "day", pl.col("samples_with_nulled_fields").fill_null(0).alias("_nulled")
+    )
     frame = (
         pl.concat([vibration.select(columns), energy.select(columns)])
         .join(out_of_range, on=["asset_id", "day"], how="left")
+        .join(nulled, on=["asset_id", "day"], how="left")
         .with_columns(
             _completeness(pl.col("samples"), pl.col("expected_samples")).alias("completeness"),
             pl.col("last_sampled_at").alias("last_seen_at"),
             (pl.col("largest_gap_hours") > OFFLINE_HOURS).alias("offline_over_5h"),
-            pl.col("out_of_range_count").fill_null(0),
+            (pl.col("out_of_range_count").fill_null(0) + pl.col("_nulled").fill_null(0)).alias(
+                "out_of_range_count"
+            ),
         )
         .sort("asset_id", "day")
     )

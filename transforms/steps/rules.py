@@ -26,13 +26,13 @@ TIMESTAMP_BEFORE_2000 = "timestamp_before_2000"
 TIMESTAMP_IN_FUTURE = "timestamp_in_future"
 END_BEFORE_START = "end_before_start"
 INVALID_JSON = "invalid_json"
-TEMPERATURE_OUT_OF_RANGE = "temperature_out_of_range"
 NEGATIVE_READING = "negative_reading"
 POWER_FACTOR_OUT_OF_RANGE = "power_factor_out_of_range"
 DEAD_PHASE = "dead_phase"
 
-# Rules about a reading's value: sensor_health_daily counts these as out-of-range.
-VALUE_RULES = (TEMPERATURE_OUT_OF_RANGE, NEGATIVE_READING, POWER_FACTOR_OUT_OF_RANGE, DEAD_PHASE)
+# Rules about a reading's value: sensor_health_daily counts these as out-of-range (with
+# the kept vibration samples whose side values were nulled).
+VALUE_RULES = (NEGATIVE_READING, POWER_FACTOR_OUT_OF_RANGE, DEAD_PHASE)
 ALL_RULES = (
     UNKNOWN_ASSET,
     UNKNOWN_LOCATION,
@@ -48,9 +48,11 @@ ALL_RULES = (
 
 TEMPERATURE_RANGE_C = (-40.0, 200.0)
 EARLIEST_VALID = datetime(2000, 1, 1, tzinfo=UTC)
-# A timestamp later than its load's time by more than this is impossible. Generous on
-# purpose: the load id is taken when extraction starts, and clocks drift.
-FUTURE_TOLERANCE = timedelta(days=1)
+# A timestamp later than its load's time by more than this is impossible: the sync asks
+# for data up to the API's clock, read before its load id is taken, so only clock skew
+# between the API and this machine is allowed for. A day would let a time-zone bug
+# (timestamps shifted by 1-12 hours) through; 15 minutes does not.
+FUTURE_TOLERANCE = timedelta(minutes=15)
 
 RULE_COLUMNS = ("rule", "rules", "quarantined_at")
 

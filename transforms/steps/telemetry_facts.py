@@ -6,17 +6,19 @@ column name or in `unit`, converted here: active power W -> kW, reactive power
 VAR -> kVAR, consumption Wh -> kWh (demand is served in kW already).
 Rules, in order (the first one broken names the row's `rule`):
 - every table: `unknown_asset` (asset not in clean.dim_asset), `timestamp_before_2000`,
-  `timestamp_in_future` (sampled_at later than its load's time + 1 day; forecast
+  `timestamp_in_future` (sampled_at later than its load's time + 15 minutes; forecast
   consumption, demand and cost rows are exempt, they are about the future by design);
-- vibration: `temperature_out_of_range` (outside [-40, 200] °C, e.g. a disconnected
-  probe's -273.15), `negative_reading` (a negative RMS, peak, peak-to-peak or crest
-  factor; crest factors in dB are not checked: they can be negative);
+- vibration: `negative_reading` on a velocity RMS axis: velocity RMS is the sample's
+  primary measure (the ISO zones, the health marts), so a sample whose velocity cannot
+  be trusted is quarantined whole. Its side values are checked one by one instead
+  (`vibration_field_checks`): a bad one is nulled on the kept row and named in
+  `nulled_fields`, so one broken probe does not hide a valid velocity;
 - rpm: `negative_reading`;
 - energy: `unknown_quantity`, `negative_reading` (current or voltage below 0; active
   power may be negative when a machine feeds power back, reactive power when the load
   is capacitive), `power_factor_out_of_range` (|PF| > 1), `dead_phase` (a voltage row
-  with a phase at 0 V: the contract's "dead phase reads 0 V" is a sensor artefact, not
-  a measurement);
+  with some but not all phases at 0 V: the contract's "dead phase reads 0 V" is a sensor
+  artefact, not a measurement; all phases at 0 V is a machine switched off, kept);
 - consumption, demand, cost: `negative_reading`.
 """
 
@@ -28,6 +30,7 @@ import polars as pl
 from transforms.models import conform
 from transforms.models.clean import ENERGY_QUANTITIES, VIBRATION_COLUMNS, WH_PER_KWH
 from transforms.raw import (
+    AXES,
     ENERGY_STATS,
     LOAD_ID,
     PHASES_BY_QUANTITY,
@@ -38,7 +41,6 @@ from transforms.steps.rules import (
     DEAD_PHASE,
     NEGATIVE_READING,
     POWER_FACTOR_OUT_OF_RANGE,
-    TEMPERATURE_OUT_OF_RANGE,
     TEMPERATURE_RANGE_C,
     UNKNOWN_ASSET,
     UNKNOWN_QUANTITY,
@@ -80,23 +82,63 @@ def _quarantine(frame: pl.DataFrame, table: RawTable) -> pl.DataFrame:
     return frame.select(*table.columns, LOAD_ID, "rule", "rules", "quarantined_at")
 
 
+PRIMARY_VIBRATION = tuple(f"vel_rms_{axis}" for axis in AXES)
+
+
+def vibration_field_checks() -> dict[str, pl.Expr]:
+    """Raw side-value column -> when its value is impossible (null passes):
+    - temperature outside [-40, 200] °C (a disconnected probe reads -273.15);
+    - any RMS, peak, peak-to-peak or crest factor below 0;
+    - a crest factor below 1 (peak / RMS: a peak is never below the RMS);
+    - a peak below the RMS of the same family and axis.
+    Crest factors in dB are not kept in the clean table, so not checked (they can be
+    negative)."""
+    low, high = TEMPERATURE_RANGE_C
+    checks = {"temperature": (pl.col("temperature") < low) | (pl.col("temperature") > high)}
+    for raw in VIBRATION_COLUMNS:
+        if raw in PRIMARY_VIBRATION:
+            continue
+        family, measure, axis = raw.split("_", 1)[0], raw.split("_", 1)[1][:-2], raw[-1]
+        bad = pl.col(raw) < 0
+        if measure == "crest_factor":
+            bad = bad | (pl.col(raw) < 1)
+        if measure == "peak":
+            bad = bad | (pl.col(raw) < pl.col(f"{family}_rms_{axis}"))
+        checks[raw] = bad
+    return checks
+
+
+def _null_bad_fields(clean: pl.DataFrame) -> pl.DataFrame:
+    """Side values that fail their check set to null, and `nulled_fields` naming them
+    (clean column names, comma-separated; null when none)."""
+    checks = {raw: bad.fill_null(False) for raw, bad in vibration_field_checks().items()}
+    clean_name = {"temperature": "temperature_c", **VIBRATION_COLUMNS}
+    named = [pl.when(bad).then(pl.lit(clean_name[raw])) for raw, bad in checks.items()]
+    nulled = pl.concat_list(named).list.drop_nulls().list.join(",")
+    return clean.with_columns(
+        pl.when(nulled != "").then(nulled).alias("nulled_fields"),
+    ).with_columns(pl.when(~bad).then(pl.col(raw)).alias(raw) for raw, bad in checks.items())
+
+
 def build_vibration(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.DataFrame, ...]:
     """(fct_vibration, quarantined) from raw vibration samples."""
-    low, high = TEMPERATURE_RANGE_C
-    temperature = pl.col("temperature")
     rules = [
         *_common_rules(ctx),
         *impossible_time("sampled_at"),
-        Rule(TEMPERATURE_OUT_OF_RANGE, (temperature < low) | (temperature > high)),
-        Rule(NEGATIVE_READING, _any_below_zero(list(VIBRATION_COLUMNS))),
+        Rule(NEGATIVE_READING, _any_below_zero(list(PRIMARY_VIBRATION))),
     ]
     clean, quarantined = split(raw, rules, ctx.quarantined_at)
     vel_max = pl.max_horizontal("vel_rms_x_mm_s", "vel_rms_y_mm_s", "vel_rms_z_mm_s")
     fact = (
-        clean.rename({"temperature": "temperature_c", **VIBRATION_COLUMNS})
+        _null_bad_fields(clean)
+        .rename({"temperature": "temperature_c", **VIBRATION_COLUMNS})
         .with_columns(vel_max.alias("vel_rms_max_mm_s"))
         .join(ctx.iso_limits, on="asset_id", how="left")
-        .with_columns(vibration_zones.zone(pl.col("vel_rms_max_mm_s")).alias("iso_zone"))
+        .with_columns(
+            pl.when(pl.col("powered").fill_null(False))
+            .then(vibration_zones.zone(pl.col("vel_rms_max_mm_s")))
+            .alias("iso_zone")
+        )
     )
     return conform(FCT_VIBRATION, fact), _quarantine(quarantined, table)
 
@@ -119,6 +161,7 @@ def _energy_rules(ctx: Context) -> list[Rule]:
     quantity = pl.col("quantity")
     current, voltage = _quantity_columns("current"), _quantity_columns("voltage")
     power_factor = _quantity_columns("power-factor")
+    zero_volts = [pl.col(f"average_{p}") == 0 for p in PHASES_BY_QUANTITY["voltage"]]
     return [
         *_common_rules(ctx),
         Rule(UNKNOWN_QUANTITY, ~quantity.is_in(list(PHASES_BY_QUANTITY))),
@@ -136,9 +179,8 @@ def _energy_rules(ctx: Context) -> list[Rule]:
         Rule(
             DEAD_PHASE,
             (quantity == "voltage")
-            & pl.any_horizontal(
-                [pl.col(f"average_{p}") == 0 for p in PHASES_BY_QUANTITY["voltage"]]
-            ).fill_null(False),
+            & pl.any_horizontal(zero_volts).fill_null(False)
+            & ~pl.all_horizontal(zero_volts).fill_null(False),
         ),
     ]
 

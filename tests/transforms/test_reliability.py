@@ -166,6 +166,7 @@ def load_scenario(raw: RawWarehouse) -> None:
             ),
             _work_order("P3", "V3", "K-pre", "2024-06-22 08:00", due_date=ts("2024-06-25 00:00")),
             _work_order("X1", "V3", "K-imp", "2024-06-23 08:00"),
+            _work_order("P4", "V4", "K-pre", "2024-06-29 08:00", due_date=ts("2024-08-05 00:00")),
             _work_order(
                 "W4",
                 "V4",
@@ -256,6 +257,9 @@ def test_work_orders_outside_the_indicators_and_pm_compliance(kpis):
     assert (v3["pm_due"], v3["pm_on_time"], v3["pm_compliance"]) == (3, 1, pytest.approx(1 / 3))
     # Hours logged on done orders: W2 3 h, P1 2 h, P2 2 h: 4 of 7 preventive.
     assert v3["preventive_hours_share"] == pytest.approx(4 / 7)
+    # P4 is due after now: not late yet, and no month after now's gets a row.
+    assert kpis[("V4", JULY)]["pm_due"] == 0
+    assert max(month for _, month in kpis) == JULY
 
 
 def test_a_month_nothing_measures_has_no_availability(kpis):
@@ -282,7 +286,7 @@ def test_live_work_orders_of_an_unknown_kind_are_counted_for_the_blocking_check(
     with opened(warehouse.path, read_only=True) as conn:
         found = unclassified_work_orders(conn)
     assert (found.count, found.by_category) == (1, {"Melhoria": 1})
-    assert found.live == 7  # 8 orders, W3's category left out of the indicators
+    assert found.live == 8  # 9 orders, W3's category left out of the indicators
 
 
 def test_the_category_map_overrides_the_default_and_a_change_rebuilds(warehouse, tmp_path):

@@ -27,10 +27,11 @@ and rolled up the asset tree. Per asset and month:
   inherent_availability = MTBF / (MTBF + MTTR active), both over the 12-month window.
 - work_orders, preventive_work_orders (by creation month); preventive_hours_share:
   hours logged on done preventive work orders / on all done ones (SMRP 5.1.x hours,
-  not counts); pm_due: preventive work orders due in the month; pm_on_time: those of
-  them done by their due date; pm_compliance = pm_on_time / pm_due (SMRP 5.4.x).
+  not counts); pm_due: preventive work orders due in the month, by "now"; pm_on_time:
+  those of them done by their due date; pm_compliance = pm_on_time / pm_due (SMRP 5.4).
 Rows: each asset's months from its first to its last with a measurement, a work order
-or a failure (its own or below it); months in between keep their row.
+or a failure (its own or below it), up to the month of "now"; months in between keep
+their row.
 """
 
 from datetime import datetime
@@ -108,8 +109,9 @@ def _work_order_counts(live: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _pm_compliance(live: pl.DataFrame) -> pl.DataFrame:
-    due = live.filter((pl.col("kind") == "preventive") & pl.col("due_date").is_not_null())
+def _pm_compliance(live: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """Preventive work orders due by `now`: one due later is not late yet."""
+    due = live.filter((pl.col("kind") == "preventive") & (pl.col("due_date") <= now))
     on_time = (pl.col("completed_at") <= pl.col("due_date")).fill_null(False)
     return due.group_by("asset_id", _month("due_date")).agg(
         pl.len().alias("pm_due"), on_time.sum().alias("pm_on_time")
@@ -160,9 +162,9 @@ def maintenance_kpis_monthly(
         failures.monthly_downtime(merged, now),
         _own_failure_events(events),
         _work_order_counts(live),
-        _pm_compliance(live),
+        _pm_compliance(live, now),
     ]
-    frame = _dense_months(parts)
+    frame = _dense_months(parts).filter(pl.col("month") <= now.date().replace(day=1))
     for part in parts:
         frame = frame.join(part, on=KEYS, how="left")
     frame = frame.with_columns(pl.col(c).fill_null(0) for c in COUNTS).with_columns(

@@ -314,3 +314,27 @@ def test_a_malformed_category_map_is_refused_naming_the_line(tmp_path):
     mapping.write_text("name,kind\nMelhoria,other\n")
     with pytest.raises(CategoryMapError, match="header must be category,kind"):
         category_map.read(mapping)
+
+
+def test_a_work_order_closed_without_logged_time_still_restores(tmp_path):
+    """Nobody logged time on W1, but it was closed (done) at 06-10 12:00: the failure
+    lasted 12 h. With no logged time it is no repair for the active MTTR."""
+    raw = RawWarehouse(tmp_path / "w.duckdb")
+    load_plant(raw)
+    raw.load("vibration_samples", _samples("V1", "2024-06-01 00:00"), LOAD)
+    raw.load(
+        "work_order_categories", [{"id": "K-cor", "company_id": COMPANY, "name": "Corretiva"}], LOAD
+    )
+    raw.load("events", [_event("E1", "V1", "functionalFailure", "2024-06-10 00:00")], LOAD)
+    closed = _work_order(
+        "W1", "V1", "K-cor", "2024-06-10 01:00", status="done", updated_at=ts("2024-06-10 12:00")
+    )
+    raw.load("work_orders", [closed], LOAD)
+    run(raw)
+    [v1] = records(
+        raw.path,
+        "SELECT * FROM marts.maintenance_kpis_monthly "
+        "WHERE asset_id = 'V1' AND month = '2024-06-01'",
+    )
+    assert (v1["failures"], v1["restored_failures"], v1["mttr_hours"]) == (1, 1, 12.0)
+    assert (v1["repairs"], v1["mttr_active_hours"]) == (0, None)

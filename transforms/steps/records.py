@@ -16,7 +16,8 @@ Derived columns:
   (false keeps it out of the maintenance KPIs; null counts as true). `repair_hours`:
   the hours of its closed elapsed intervals that are not `onHold` (durationInSeconds,
   else endedAt - startedAt), null when it has none; `on_hold_hours` likewise for
-  `onHold` ones; `completed_at`: the end of its last interval when its status is `done`.
+  `onHold` ones; `completed_at`, when its status is `done`: the end of its last
+  interval, else (a work order closed without logged time) its `updated_at`.
 """
 
 from datetime import datetime
@@ -118,7 +119,9 @@ def build_work_orders(
         .with_columns(
             pl.col("kind").fill_null("unknown"),
             pl.col("is_deleted").fill_null(False),
-            pl.when(pl.col("status") == "done").then(pl.col("last_ended_at")).alias("completed_at"),
+            pl.when(pl.col("status") == "done")
+            .then(pl.coalesce("last_ended_at", "updated_at"))
+            .alias("completed_at"),
         )
     )
     return conform(FCT_WORK_ORDER, fact), _quarantine(quarantined, WORK_ORDERS)

@@ -1,6 +1,6 @@
 """Markdown summaries shown on the marts in the UI: what a reliability engineer looks at
-first (the ten worst assets by ISO zone, the least complete sensors, the least
-available assets), computed from the marts just written."""
+first (the ten worst assets by the ISO zone of the day's p95 velocity, the least complete
+sensors, the least available assets), computed from the marts just written."""
 
 from collections.abc import Sequence
 
@@ -11,12 +11,13 @@ TOP = 10
 _SUMMARIES: dict[str, tuple[str, str]] = {
     t.ASSET_HEALTH_DAILY: (
         "Ten worst assets by ISO 10816 zone on the latest day",
-        f"""SELECT coalesce(a.name, h.asset_id) AS asset, h.worst_zone AS zone,
-                   round(h.vel_rms_p95_mm_s, 2) AS vel_rms_p95_mm_s,
-                   round(h.temperature_max_c, 1) AS temperature_max_c, h.open_insights
+        f"""SELECT coalesce(a.name, h.asset_id) AS asset, h.iso_zone AS zone,
+                   round(h.vel_rms_p95_mm_s, 2) AS vel_rms_p95_mm_s, h.worst_zone,
+                   h.baseline_alert, round(h.temperature_max_c, 1) AS temperature_max_c,
+                   h.open_insights
             FROM {t.ASSET_HEALTH_DAILY} h LEFT JOIN {t.DIM_ASSET} a USING (asset_id)
             WHERE h.day = (SELECT max(day) FROM {t.ASSET_HEALTH_DAILY})
-            ORDER BY h.worst_zone DESC NULLS LAST, h.vel_rms_p95_mm_s DESC NULLS LAST, asset
+            ORDER BY h.iso_zone DESC NULLS LAST, h.vel_rms_p95_mm_s DESC NULLS LAST, asset
             LIMIT {TOP}""",
     ),
     t.SENSOR_HEALTH_DAILY: (

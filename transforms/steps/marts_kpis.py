@@ -11,7 +11,7 @@ and rolled up the asset tree. Per asset and month:
   measures it that month.
 - downtime_hours: the failures' hours inside the month (up to "now").
 - availability = uptime / (uptime + downtime), uptime = observed_hours - downtime_hours
-  (SMRP 2.3; a stop with on-hold or waiting time is down all along). Null when the
+  (SMRP 2.2; a stop with on-hold or waiting time is down all along). Null when the
   asset is not measured that month.
 - restored_failures / restoration_hours / mttr_hours: the month's failures that are
   restored, their hours from failure to restoration, and their mean (SMRP 3.5.2 MTTR:
@@ -26,7 +26,7 @@ and rolled up the asset tree. Per asset and month:
   (EN 13306 active corrective maintenance time: the hours logged on them, not on hold),
   inherent_availability = MTBF / (MTBF + MTTR active), both over the 12-month window.
 - work_orders, preventive_work_orders (by creation month); preventive_hours_share:
-  hours logged on done preventive work orders / on all done ones (SMRP 5.1.x hours,
+  hours logged on done preventive work orders / on all done ones (SMRP 5.1 hours,
   not counts); pm_due: preventive work orders due in the month, by "now"; pm_on_time:
   those of them done by their due date; pm_compliance = pm_on_time / pm_due (SMRP 5.4).
 Rows: each asset's months from its first to its last with a measurement, a work order

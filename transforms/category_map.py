@@ -13,10 +13,12 @@ A category's kind is the first that applies of:
    words in the label wins, so "Manutenção Corretiva" is corrective and "Corrective
    (predictive finding)" predictive.
 4. `other`.
-A work order without a known category is `unknown`. EN 13306:2017 names the kinds:
-corrective maintenance is carried out after fault recognition; preventive maintenance
-at predetermined intervals or to prescribed criteria; predictive maintenance is the
-condition-based maintenance carried out following a forecast.
+`kind_source` says which: `map`, `flag`, `vocabulary` or `default`. A work order
+without a known category is `unknown`, unless the map has a row for `(no category)`.
+EN 13306:2017 names the kinds: corrective maintenance is carried out after fault
+recognition; preventive maintenance at predetermined intervals or to prescribed
+criteria; predictive maintenance is the condition-based maintenance carried out
+following a forecast.
 """
 
 import hashlib
@@ -58,6 +60,8 @@ DEFAULT_WORDS: dict[str, tuple[str, ...]] = {
     ),
 }
 _SCHEMA = {"category": pl.String, "kind": pl.String}
+NO_CATEGORY = "(no category)"
+SOURCES = ("map", "flag", "vocabulary", "default")
 
 
 class CategoryMapError(ValueError):
@@ -112,18 +116,29 @@ def digest(mapping: pl.DataFrame) -> str:
     return hashlib.sha256(mapping.sort("category").write_csv().encode()).hexdigest()[:16]
 
 
-def category_kind(mapping: pl.DataFrame) -> pl.Expr:
-    """The kind of a raw category (columns id, name, type, is_preventive) under
-    `mapping` (from `load`)."""
+def uncategorized_kind(mapping: pl.DataFrame) -> str | None:
+    """The kind the map gives work orders without a known category (None: `unknown`)."""
+    row = mapping.filter(pl.col("category") == label(pl.lit(NO_CATEGORY)))
+    return row["kind"][0] if row.height else None
+
+
+def classify(mapping: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
+    """(kind, kind_source) of a raw category (columns id, name, type, is_preventive)
+    under `mapping` (from `load`)."""
     configured = dict(zip(mapping["category"], mapping["kind"], strict=True))
     by_id = label(pl.col("id")).replace_strict(configured, default=None, return_dtype=pl.String)
     by_name = label(pl.col("name")).replace_strict(configured, default=None, return_dtype=pl.String)
-    preventive = pl.when(pl.col("is_preventive").fill_null(False)).then(pl.lit("preventive"))
-    return pl.coalesce(
-        by_id,
-        by_name,
-        preventive,
-        default_kind(pl.col("type")),
-        default_kind(pl.col("name")),
-        pl.lit("other"),
+    mapped = pl.coalesce(by_id, by_name)
+    flagged = pl.when(pl.col("is_preventive").fill_null(False)).then(pl.lit("preventive"))
+    vocabulary = pl.coalesce(default_kind(pl.col("type")), default_kind(pl.col("name")))
+    kind = pl.coalesce(mapped, flagged, vocabulary, pl.lit("other"))
+    source = (
+        pl.when(mapped.is_not_null())
+        .then(pl.lit("map"))
+        .when(flagged.is_not_null())
+        .then(pl.lit("flag"))
+        .when(vocabulary.is_not_null())
+        .then(pl.lit("vocabulary"))
+        .otherwise(pl.lit("default"))
     )
+    return kind, source

@@ -318,9 +318,10 @@ MARCH, FEB = date(2024, 3, 1), date(2024, 2, 1)
 
 
 def test_a_failure_never_restored_is_down_until_now(warehouse):
-    """EV3 (02-28 05:00, no end) has no restoration: W1, the only done corrective order,
-    logged no end time. EV1 and EV2 fall inside it: one failure, down until now
-    (03-03 06:00). In March V1 is measured 54 h (24 + 24 + 6), all of them down."""
+    """EV3 (02-28 05:00, no end) has no restoration: W1 on V1 and W6 on its machine are
+    done but tell no completion time (no interval end, no update). EV1 and EV2 fall
+    inside it: one failure, down until now (03-03 06:00), 54 h of March. V1 is observed
+    30 h of them (03-01 and the 6 h of 03-03: on 03-02 it sent nothing), all down."""
     kpis = _kpis(warehouse)
     feb, march = kpis[("V1", FEB)], kpis[("V1", MARCH)]
     assert (feb["failures"], feb["failure_events"], feb["restored_failures"]) == (1, 1, 0)
@@ -328,7 +329,9 @@ def test_a_failure_never_restored_is_down_until_now(warehouse):
     assert (feb["observed_hours"], feb["availability"], feb["mttr_hours"]) == (None, None, None)
     assert (march["failures"], march["failure_events"]) == (0, 2)  # plannedStop is not one
     assert march["downtime_hours"] == pytest.approx(54.0)
-    assert (march["observed_hours"], march["availability"]) == (pytest.approx(54.0), 0.0)
+    assert (march["observed_hours"], march["availability"]) == (pytest.approx(30.0), 0.0)
+    v2 = _kpis(warehouse)[("V2", MARCH)]  # never reported: not observed, not available
+    assert (v2["observed_hours"], v2["availability"]) == (0.0, None)
     assert march["mtbf_12m_hours"] == pytest.approx(6.0)  # 6 running hours, 1 failure
 
 

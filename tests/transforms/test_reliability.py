@@ -58,14 +58,14 @@ def _interval(start: str, end: str, status: str = "inProgress") -> dict:
     return {"startedAt": f"{start}:00Z", "endedAt": f"{end}:00Z", "status": status}
 
 
-def _work_order(wid: str, asset: str, category: str, created: str, **extra) -> dict:
+def _work_order(wid: str, asset: str, category: str | None, created: str, **extra) -> dict:
     intervals = extra.pop("intervals", [])
     return {
         "id": wid,
         "company_id": COMPANY,
         "asset_id": asset,
         "status": "done" if intervals else "open",
-        "category_ids": json.dumps([category]),
+        "category_ids": json.dumps([category] if category else []),
         "created_at": ts(created),
         "elapsed_intervals": json.dumps(intervals),
         "is_deleted": False,
@@ -86,8 +86,10 @@ def _event(eid: str, asset: str, kind: str, start: str, end: str | None = None) 
 def load_plant(raw: RawWarehouse) -> None:
     raw.load("companies", [{"id": COMPANY, "name": "Acme"}], LOAD)
     raw.load("locations", [{"id": "L1", "company_id": COMPANY, "name": "Plant"}], LOAD)
-    machines = [{"id": m, "name": f"Machine {m}", "location_id": "L1"} for m in ("M1", "M2", "M3")]
-    parts = {"V1": "M1", "V2": "M1", "V3": "M2", "V4": "M3"}
+    machines = [
+        {"id": m, "name": f"Machine {m}", "location_id": "L1"} for m in ("M1", "M2", "M3", "M4")
+    ]
+    parts = {"V1": "M1", "V2": "M1", "V3": "M2", "V4": "M3", "V5": "M4"}
     components = [
         {"id": v, "name": f"Bearing {v}", "parent_id": m, "sensor_type": "vibration"}
         for v, m in parts.items()
@@ -102,6 +104,7 @@ def load_scenario(raw: RawWarehouse) -> None:
         + _samples("V2", "2024-06-01 00:00")
         + _samples("V3", "2023-07-01 00:00")
         + _samples("V4", "2024-06-01 00:00")
+        + _samples("V5", "2024-06-01 00:00")
     )
     raw.load("vibration_samples", samples, LOAD)
     categories = [
@@ -110,6 +113,7 @@ def load_scenario(raw: RawWarehouse) -> None:
         ("K-prd", "Preditiva", True),
         ("K-imp", "Melhoria", True),
         ("K-test", "Corretiva (treinamento)", False),
+        ("K-found", "Corrective (predictive finding)", True),
     ]
     raw.load(
         "work_order_categories",
@@ -128,6 +132,12 @@ def load_scenario(raw: RawWarehouse) -> None:
             _event("E4", "V1", "plannedStop", "2024-06-20 00:00", "2024-06-21 00:00"),
             _event("E5", "V4", "functionalFailure", "2024-06-20 00:00"),
             _event("E6", "V4", "functionalFailure", "2024-06-28 00:00"),
+            # Condition monitoring finds a fault on V3; W2 repairs it before any failure.
+            _event("E7", "V3", "potentialFailure", "2024-06-05 06:00"),
+            # A failure of V5 repaired by a work order on its machine M4.
+            _event("E8", "V5", "totalFailure", "2024-06-15 00:00"),
+            # Logged ahead of "now": a planned stop may be, a failure after now is unknown.
+            _event("E9", "V1", "plannedStop", "2024-07-02 00:00", "2024-07-02 08:00"),
         ],
         LOAD,
     )
@@ -166,6 +176,14 @@ def load_scenario(raw: RawWarehouse) -> None:
             ),
             _work_order("P3", "V3", "K-pre", "2024-06-22 08:00", due_date=ts("2024-06-25 00:00")),
             _work_order("X1", "V3", "K-imp", "2024-06-23 08:00"),
+            _work_order("U1", "V4", None, "2024-06-24 08:00"),
+            _work_order(
+                "W5",
+                "M4",
+                "K-cor",
+                "2024-06-15 02:00",
+                intervals=[_interval("2024-06-15T04:00", "2024-06-15T06:00")],
+            ),
             _work_order("P4", "V4", "K-pre", "2024-06-29 08:00", due_date=ts("2024-08-05 00:00")),
             _work_order(
                 "W4",
@@ -224,6 +242,8 @@ def test_on_hold_time_is_downtime(kpis):
 
 
 def test_a_condition_based_repair_is_not_a_failure(kpis):
+    """V3's fault was caught early (a potentialFailure, then W2): condition-based
+    maintenance (EN 13306), no failure and no down time."""
     v3 = kpis[("V3", JUNE)]
     assert (v3["failures"], v3["corrective_work_orders"], v3["downtime_hours"]) == (0, 1, 0.0)
     assert v3["availability"] == 1.0
@@ -247,6 +267,20 @@ def test_a_failure_without_an_end_lasts_until_its_repair_or_now(kpis):
     assert v4["downtime_hours"] == pytest.approx(82.0)
     assert v4["availability"] == pytest.approx(638 / 720)
     assert v4["mtbf_12m_hours"] == pytest.approx(360.0)  # 720 running hours / 2
+
+
+def test_a_repair_on_the_machine_restores_its_components_failure(kpis):
+    """E8 on V5 has no end; W5, on V5's machine M4, was done at 06:00: 6 h down."""
+    v5 = kpis[("V5", JUNE)]
+    assert (v5["failures"], v5["restored_failures"], v5["mttr_hours"]) == (1, 1, 6.0)
+    assert kpis[("M4", JUNE)]["downtime_hours"] == pytest.approx(6.0)
+
+
+def test_events_after_now_are_not_failures_yet(warehouse, kpis):
+    """A planned stop logged ahead is kept (and is no failure); July's row ends at now."""
+    held = records(warehouse.path, "SELECT event_id FROM clean.fct_event WHERE event_id = 'E9'")
+    assert held == [{"event_id": "E9"}]
+    assert kpis[("V1", JULY)]["failures"] == 0
 
 
 def test_work_orders_outside_the_indicators_and_pm_compliance(kpis):
@@ -278,15 +312,17 @@ def test_portuguese_categories_map_to_their_kinds(warehouse):
         "K-prd": "predictive",
         "K-imp": "other",
         "K-test": "corrective",
+        "K-found": "predictive",
     }
 
 
 def test_live_work_orders_of_an_unknown_kind_are_counted_for_the_blocking_check(warehouse):
-    """X1 ("Melhoria": improvement) cannot be told corrective or preventive."""
+    """X1 ("Melhoria": improvement) cannot be told corrective or preventive, nor U1,
+    which has no category."""
     with opened(warehouse.path, read_only=True) as conn:
         found = unclassified_work_orders(conn)
-    assert (found.count, found.by_category) == (1, {"Melhoria": 1})
-    assert found.live == 8  # 9 orders, W3's category left out of the indicators
+    assert (found.count, found.by_category) == (2, {"(no category)": 1, "Melhoria": 1})
+    assert found.live == 10  # 11 orders, W3's category left out of the indicators
 
 
 def test_the_category_map_overrides_the_default_and_a_change_rebuilds(warehouse, tmp_path):
@@ -294,6 +330,8 @@ def test_the_category_map_overrides_the_default_and_a_change_rebuilds(warehouse,
     run with nothing new to load still applies it."""
     mapping = tmp_path / "categories.csv"
     mapping.write_text("category,kind\nMELHORIA,corrective\nK-prd,preventive\n")
+    other = tmp_path / "other.csv"
+    other.write_text("category,kind\nMelhoria,other\n(no category),corrective\n")
     copy = RawWarehouse(tmp_path / "copy.duckdb")
     copy.path.write_bytes(warehouse.path.read_bytes())
     report = run(copy, category_map_path=mapping)
@@ -304,6 +342,10 @@ def test_the_category_map_overrides_the_default_and_a_change_rebuilds(warehouse,
         for r in records(copy.path, "SELECT * FROM marts.maintenance_kpis_monthly")
     }
     assert kpis[("V3", JUNE)]["corrective_work_orders"] == 2  # W2 and X1
+    # A plant that calls improvement work "other" on purpose passes the check.
+    run(copy, category_map_path=other)
+    with opened(copy.path, read_only=True) as conn:
+        assert unclassified_work_orders(conn).count == 0
 
 
 def test_a_malformed_category_map_is_refused_naming_the_line(tmp_path):

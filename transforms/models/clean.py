@@ -154,6 +154,7 @@ class DimWorkOrderCategory(Lineage):
     company_id: str = pa.Field(nullable=True)
     name: str = pa.Field(nullable=True)
     kind: str = pa.Field(isin=WORK_ORDER_KINDS)
+    kind_source: str = pa.Field(isin=["map", "flag", "vocabulary", "default"])
     is_preventive: bool = pa.Field(nullable=True)
     include_in_indicators: bool = pa.Field(nullable=True)
 

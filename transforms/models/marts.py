@@ -25,7 +25,7 @@ class AggVibrationDaily(pa.DataFrameModel):
     last_powered: bool
     vel_rms_p95_mm_s: float = pa.Field(ge=0, nullable=True)
     vel_rms_max_mm_s: float = pa.Field(ge=0, nullable=True)
-    distinct_velocities: int = pa.Field(ge=0)
+    stuck_value: bool
     temperature_max_c: float = pa.Field(nullable=True)
     samples_with_nulled_fields: int = pa.Field(ge=0)
 

@@ -37,6 +37,14 @@ def _by_day(samples: pl.DataFrame) -> pl.dataframe.group_by.GroupBy:
     return samples.sort("sampled_at").with_columns(day).group_by("asset_id", "day")
 
 
+STUCK_MIN_READINGS = 6
+
+
+def _stuck(readings: pl.Expr) -> pl.Expr:
+    """At least STUCK_MIN_READINGS readings, all the same: a sensor repeating a value."""
+    return (readings.len() >= STUCK_MIN_READINGS) & (readings.n_unique() == 1)
+
+
 def vibration_daily(fct_vibration: pl.DataFrame) -> pl.DataFrame:
     """clean.agg_vibration_daily from clean vibration samples (any set of whole partitions).
 
@@ -62,7 +70,7 @@ def vibration_daily(fct_vibration: pl.DataFrame) -> pl.DataFrame:
             powered.last().alias("last_powered"),
             velocity.quantile(0.95, interpolation="linear").alias("vel_rms_p95_mm_s"),
             velocity.max().alias("vel_rms_max_mm_s"),
-            velocity.drop_nulls().n_unique().alias("distinct_velocities"),
+            _stuck(velocity.drop_nulls()).alias("stuck_value"),
             pl.col("temperature_c").max().alias("temperature_max_c"),
             pl.col("nulled_fields").is_not_null().sum().alias("samples_with_nulled_fields"),
         )

@@ -192,5 +192,6 @@ def build_dim_priority(priorities: pl.DataFrame) -> pl.DataFrame:
 
 def build_dim_category(categories: pl.DataFrame, mapping: pl.DataFrame) -> pl.DataFrame:
     """Work-order categories with the kind they give a work order (see category_map)."""
-    frame = categories.with_columns(category_map.category_kind(mapping).alias("kind"))
+    kind, source = category_map.classify(mapping)
+    frame = categories.with_columns(kind.alias("kind"), source.alias("kind_source"))
     return conform(DIM_CATEGORY, frame.rename({"id": "category_id"}))

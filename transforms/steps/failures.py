@@ -2,10 +2,13 @@
 
 A failure (EN 13306:2017, "failure": loss of the ability of an item to perform a
 required function) is what Tractian logs as a functionalFailure, totalFailure or
-unplannedStop event. Its down time runs from the event's start to its end. An event
-without an end lasts until the asset is restored: the completion of the first
-corrective work order on the same asset finished at or after the event's start; with
-none yet, the failure is still open and its down time runs to `now`.
+unplannedStop event. From the failure the item is in a fault state, down, until it is
+restored. Its down time runs from the event's start to its end. An event without an end
+lasts until the asset is restored: the completion of the first corrective work order
+finished at or after the event's start on the same asset, on an asset above it (a
+repair of the machine) or below it (a repair of one of its parts); with none by `now`,
+the failure is still open and its down time runs to `now`. An end after `now` is not
+known yet: the failure is open. A failure starting after `now` is left out.
 
 One stop is often logged as several events (a totalFailure and an unplannedStop with
 the same span; a functionalFailure before them), and a machine is a series system: it
@@ -24,33 +27,49 @@ EMPTY = pl.DataFrame(
 )
 
 
-def _restorations(work_orders: pl.DataFrame) -> pl.DataFrame:
+def _related(bridge: pl.DataFrame) -> pl.DataFrame:
+    """(asset_id, repaired_asset_id): an asset and every asset above or below it."""
+    pairs = bridge.select("asset_id", "ancestor_asset_id")
+    return pl.concat(
+        [
+            pairs.select("asset_id", pl.col("ancestor_asset_id").alias("repaired_asset_id")),
+            pairs.select(
+                pl.col("ancestor_asset_id").alias("asset_id"),
+                pl.col("asset_id").alias("repaired_asset_id"),
+            ),
+        ]
+    ).unique()
+
+
+def _restorations(work_orders: pl.DataFrame, now: datetime) -> pl.DataFrame:
     return work_orders.filter(
         (pl.col("kind") == "corrective")
         & ~pl.col("is_deleted")
-        & pl.col("completed_at").is_not_null()
+        & (pl.col("completed_at") <= now)
         & pl.col("asset_id").is_not_null()
-    ).select("asset_id", pl.col("completed_at").alias("restored_at"))
+    ).select(pl.col("asset_id").alias("repaired_asset_id"), pl.col("completed_at"))
 
 
-def event_intervals(events: pl.DataFrame, work_orders: pl.DataFrame, now: datetime) -> pl.DataFrame:
-    """asset_id, start, end, restored: one row per failure event of a known asset.
-
-    `end` is the event's end, else its restoration, else `now` (then `restored` is
-    false); never before `start`.
-    """
+def event_intervals(
+    events: pl.DataFrame, work_orders: pl.DataFrame, bridge: pl.DataFrame, now: datetime
+) -> pl.DataFrame:
+    """asset_id, start, end, restored: one row per failure event of a known asset that
+    started by `now`. `end` is the event's end, else its restoration, else `now` (then
+    `restored` is false); never before `start`, never after `now`."""
     failures = events.filter(
-        pl.col("is_failure") & pl.col("asset_id").is_not_null() & pl.col("start_date").is_not_null()
+        pl.col("is_failure") & pl.col("asset_id").is_not_null() & (pl.col("start_date") <= now)
     ).select("event_id", "asset_id", pl.col("start_date").alias("start"), "end_date")
     if failures.is_empty():
         return EMPTY
     restored_at = (
-        failures.join(_restorations(work_orders), on="asset_id", how="inner")
-        .filter(pl.col("restored_at") >= pl.col("start"))
+        failures.join(_related(bridge), on="asset_id")
+        .join(_restorations(work_orders, now), on="repaired_asset_id")
+        .filter(pl.col("completed_at") >= pl.col("start"))
         .group_by("event_id")
-        .agg(pl.col("restored_at").min())
+        .agg(pl.col("completed_at").min().alias("restored_at"))
     )
-    end = pl.coalesce("end_date", "restored_at")
+    ended = pl.when(pl.col("end_date") <= now).then(pl.col("end_date"))
+    end = pl.coalesce(ended, "restored_at")
     return failures.join(restored_at, on="event_id", how="left").select(
         "asset_id",
         "start",
@@ -84,23 +103,17 @@ def merged_failures(intervals: pl.DataFrame, bridge: pl.DataFrame) -> pl.DataFra
     )
 
 
-def monthly_downtime(failures: pl.DataFrame, now: datetime) -> pl.DataFrame:
-    """asset_id, month, downtime_hours: the failures' hours in each UTC month, up to `now`."""
-    clipped = failures.with_columns(
-        pl.min_horizontal("end", pl.lit(now, dtype=_UTC)).alias("end")
-    ).filter(pl.col("end") > pl.col("start"))
+def daily_downtime(failures: pl.DataFrame) -> pl.DataFrame:
+    """asset_id, day, downtime_hours: the failures' hours in each UTC day."""
+    lasting = failures.filter(pl.col("end") > pl.col("start"))
     last_instant = pl.col("end") - pl.duration(microseconds=1)
-    months = clipped.with_columns(
-        pl.date_ranges(
-            pl.col("start").dt.date().dt.truncate("1mo"),
-            last_instant.dt.date().dt.truncate("1mo"),
-            interval="1mo",
-        ).alias("month")
-    ).explode("month")
-    month_start = pl.col("month").cast(_UTC)
-    piece = pl.min_horizontal("end", month_start.dt.offset_by("1mo")) - pl.max_horizontal(
-        "start", month_start
+    days = lasting.with_columns(
+        pl.date_ranges(pl.col("start").dt.date(), last_instant.dt.date()).alias("day")
+    ).explode("day")
+    day_start = pl.col("day").cast(_UTC)
+    piece = pl.min_horizontal("end", day_start + pl.duration(days=1)) - pl.max_horizontal(
+        "start", day_start
     )
-    return months.group_by("asset_id", "month").agg(
+    return days.group_by("asset_id", "day").agg(
         (piece.dt.total_microseconds().sum() / 3.6e9).alias("downtime_hours")
     )

@@ -25,13 +25,15 @@ Formulas (per component-day; times in hours):
 - completeness: samples / expected_samples, not capped (above 1: more samples than its
   own cadence predicts); null when nothing is expected.
 - largest_gap_hours: the longest silence overlapping the day, measured whole: from the
-  component's previous sample (on any earlier day; the start of the data if none) to
-  its first sample of the day, between the day's samples, and from its last one to the
+  component's previous sample (on any earlier day; none on the day of its first sample,
+  and the start of the data for a component that never reported) to its first sample
+  of the day, between the day's samples, and from its last one to the
   next sample (on any later day; `as_of` if none). A day without samples lies inside one
   silence. So a 9-hour outage from 20:00 to 05:00 reads 9 h on both days.
   offline_over_5h: largest_gap_hours > 5.
-- stuck_value (vibration): at least STUCK_MIN_SAMPLES powered samples that day, all with
-  the same velocity: a sensor repeating a value is not measuring. Null for energy.
+- stuck_value (vibration): at least 6 powered velocity readings that day, all the same
+  (`daily.STUCK_MIN_READINGS`): a sensor repeating a value is not measuring. Null for
+  energy.
 - iso_zone: the ISO zone of the day's vel_rms_p95_mm_s, the 95th percentile (linear
   interpolation) of the powered samples' vel_rms_max_mm_s: one transient does not set
   the day's zone. worst_zone: the zone of the day's single maximum (powered samples).
@@ -55,7 +57,6 @@ from transforms.steps import vibration_zones
 from transforms.tables import ASSET_HEALTH_DAILY, SENSOR_HEALTH_DAILY
 
 OFFLINE_HOURS = 5.0
-STUCK_MIN_SAMPLES = 6
 BASELINE_DAYS, BASELINE_MIN_DAYS = 30, 7
 BASELINE_CHANGE = 0.25  # of the zone B upper limit
 SENSOR_TYPES = ("vibration", "energy")
@@ -140,7 +141,10 @@ def _edges(frame: pl.DataFrame) -> pl.DataFrame:
     # The component's samples just before and just after each day, on any other day.
     previous = pl.col("last_sampled_at").shift(1).forward_fill().over("asset_id")
     following = pl.col("first_sampled_at").shift(-1).backward_fill().over("asset_id")
-    since = pl.coalesce(previous, pl.col("span_start").min().over("asset_id"))
+    # Before a component's first sample nothing was expected of it (it may not have been
+    # installed); one that never reported is silent from the start of the data.
+    first_seen = pl.col("first_sampled_at").min().over("asset_id")
+    since = pl.coalesce(previous, first_seen, pl.col("span_start").min().over("asset_id"))
     until = pl.coalesce(following, end.max().over("asset_id"))
     between = pl.col("largest_gap_between_s").fill_null(0) / 3600
     ordered = frame.sort("asset_id", "day").with_columns(
@@ -202,10 +206,9 @@ def vibration_days(grid: pl.DataFrame, vibration_daily: pl.DataFrame) -> pl.Data
     expected = _expected(pl.col("powered_hours"), powered_cadence) + _expected(
         pl.col("span_hours") - pl.col("powered_hours"), stopped_cadence
     )
-    stuck = (pl.col("powered_samples") >= STUCK_MIN_SAMPLES) & (pl.col("distinct_velocities") == 1)
     return (
         rows.join(cadence, on="asset_id", how="left")
-        .with_columns(powered.alias("powered_hours"), stuck.fill_null(False).alias("stuck_value"))
+        .with_columns(powered.alias("powered_hours"), pl.col("stuck_value").fill_null(False))
         .with_columns(expected.alias("expected_samples"))
     )
 

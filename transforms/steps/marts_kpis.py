@@ -5,14 +5,15 @@ Failures and down time are those of `steps.failures`: failure events merged per 
 and rolled up the asset tree. Per asset and month:
 - failures: merged failures starting in the month; failure_events: the failure events
   logged on the asset itself (by start month), for reference.
-- observed_hours / operating_hours: the hours the asset is measured / runs (powered).
-  An asset measured by vibration components of its own or below it takes, each day,
-  the largest among them (a machine runs while any part of it runs). Null when nothing
-  measures it that month.
+- observed_hours / operating_hours: the hours the asset is measured (its component-days
+  with samples) / runs (powered). An asset measured by vibration components of its own
+  or below it takes, each day, the largest among them (a machine runs while any part of
+  it runs). Null when no component is at or below it that month.
 - downtime_hours: the failures' hours inside the month (up to "now").
-- availability = uptime / (uptime + downtime), uptime = observed_hours - downtime_hours
-  (SMRP 2.2; a stop with on-hold or waiting time is down all along). Null when the
-  asset is not measured that month.
+- availability = uptime / (uptime + downtime) over the observed hours: downtime is the
+  part of the failures' hours inside each day's observed hours, uptime the rest (SMRP
+  2.2; a stop with on-hold or waiting time is down all along). Null when the asset is
+  not observed that month.
 - restored_failures / restoration_hours / mttr_hours: the month's failures that are
   restored, their hours from failure to restoration, and their mean (SMRP 3.5.2 MTTR:
   from the asset ceasing to operate to its restoration). Null without a restored one.
@@ -61,19 +62,43 @@ def _month(column: str) -> pl.Expr:
     return pl.col(column).dt.date().dt.truncate("1mo").alias("month")
 
 
-def measured_hours(vibration_days: pl.DataFrame, bridge: pl.DataFrame) -> pl.DataFrame:
-    """asset_id, month, observed_hours, operating_hours for every asset at or above a
-    vibration component."""
+def measured_days(vibration_days: pl.DataFrame, bridge: pl.DataFrame) -> pl.DataFrame:
+    """asset_id, day, observed_hours, operating_hours for every asset at or above a
+    vibration component: each day the largest among the components at or below it. A
+    component-day is observed when it has samples (a silent sensor measures nothing)."""
+    observed = pl.when(pl.col("samples") > 0).then(pl.col("span_hours")).otherwise(0.0)
     return (
-        vibration_days.select("asset_id", "day", "span_hours", "powered_hours")
+        vibration_days.select("asset_id", "day", observed.alias("observed"), "powered_hours")
         .join(bridge.select("asset_id", "ancestor_asset_id"), on="asset_id")
-        .group_by("ancestor_asset_id", "day")
-        .agg(pl.col("span_hours").max(), pl.col("powered_hours").max())
-        .group_by(pl.col("ancestor_asset_id").alias("asset_id"), _month("day"))
+        .group_by(pl.col("ancestor_asset_id").alias("asset_id"), "day")
         .agg(
-            pl.col("span_hours").sum().alias("observed_hours"),
-            pl.col("powered_hours").sum().alias("operating_hours"),
+            pl.col("observed").max().alias("observed_hours"),
+            pl.col("powered_hours").max().alias("operating_hours"),
         )
+    )
+
+
+def _measured_months(measured: pl.DataFrame, downtime: pl.DataFrame) -> pl.DataFrame:
+    """asset_id, month, observed_hours, operating_hours, downtime_hours and the part of
+    the down time inside observed hours (`_observed_downtime`)."""
+    observed_down = pl.min_horizontal(
+        pl.col("downtime_hours").fill_null(0.0), pl.col("observed_hours").fill_null(0.0)
+    )
+    return (
+        measured.join(downtime, on=["asset_id", "day"], how="full", coalesce=True)
+        .group_by("asset_id", _month("day"))
+        .agg(
+            pl.col("observed_hours").sum(),
+            pl.col("operating_hours").sum(),
+            pl.col("downtime_hours").sum(),
+            observed_down.sum().alias("_observed_downtime"),
+            pl.col("observed_hours").is_not_null().any().alias("_measured"),
+        )
+        .with_columns(
+            pl.when("_measured").then(pl.col(c)).alias(c)
+            for c in ("observed_hours", "operating_hours")
+        )
+        .drop("_measured")
     )
 
 
@@ -112,7 +137,8 @@ def _work_order_counts(live: pl.DataFrame) -> pl.DataFrame:
 def _pm_compliance(live: pl.DataFrame, now: datetime) -> pl.DataFrame:
     """Preventive work orders due by `now`: one due later is not late yet."""
     due = live.filter((pl.col("kind") == "preventive") & (pl.col("due_date") <= now))
-    on_time = (pl.col("completed_at") <= pl.col("due_date")).fill_null(False)
+    # By UTC day: a PM due on a day and done later that day is on time.
+    on_time = (pl.col("completed_at").dt.date() <= pl.col("due_date").dt.date()).fill_null(False)
     return due.group_by("asset_id", _month("due_date")).agg(
         pl.len().alias("pm_due"), on_time.sum().alias("pm_on_time")
     )
@@ -155,12 +181,12 @@ def maintenance_kpis_monthly(
     """The mart from vibration grid rows (asset_id, day, span_hours, powered_hours), the
     asset bridge, clean work orders and events, as of `now` (the marts' "now")."""
     live = _indicator_work_orders(work_orders)
-    merged = failures.merged_failures(failures.event_intervals(events, work_orders, now), bridge)
+    intervals = failures.event_intervals(events, work_orders, bridge, now)
+    merged = failures.merged_failures(intervals, bridge)
     parts = [
-        measured_hours(vibration_days, bridge),
+        _measured_months(measured_days(vibration_days, bridge), failures.daily_downtime(merged)),
         _failure_counts(merged),
-        failures.monthly_downtime(merged, now),
-        _own_failure_events(events),
+        _own_failure_events(events.filter(pl.col("start_date") <= now)),
         _work_order_counts(live),
         _pm_compliance(live, now),
     ]
@@ -184,7 +210,7 @@ def _window(column: str) -> pl.Expr:
 
 def _ratios(frame: pl.DataFrame) -> pl.DataFrame:
     observed = pl.col("observed_hours")
-    uptime = pl.max_horizontal(observed - pl.col("downtime_hours"), pl.lit(0.0))
+    uptime = observed - pl.col("_observed_downtime")
     window = frame.with_columns(
         _window("operating_hours").alias("_operating_12m"),
         _window("failures").alias("_failures_12m"),

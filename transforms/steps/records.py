@@ -2,7 +2,8 @@
 
 Pure functions from deduplicated raw frames to (clean, quarantined) frames. Rules:
 - insights: `unknown_asset`; `timestamp_before_2000` / `timestamp_in_future` on created_at;
-- events: `unknown_asset`, `unknown_location`; impossible start_date; `end_before_start`;
+- events: `unknown_asset`, `unknown_location`; impossible start_date (a failure's may not
+  be in the future, a planned stop's may); `end_before_start`;
 - work orders: `unknown_asset`, `unknown_location`; `invalid_json` (category ids or
   elapsed intervals that are not the JSON the contract describes); impossible
   created_at; `end_before_start` (an elapsed interval ending before it starts, or with a
@@ -11,8 +12,9 @@ Pure functions from deduplicated raw frames to (clean, quarantined) frames. Rule
 Derived columns:
 - insight `is_open`: status is not `checked`; `closed_at`: updated_at of a checked one.
 - event `is_failure`: type functionalFailure, totalFailure or unplannedStop.
-- work order `kind`: the kind of its first category (see transforms.category_map),
-  `unknown` without a known category; `include_in_indicators`: its category's flag
+- work order `kind` and `kind_source`: those of its first category (see
+  transforms.category_map); without a known category, the map's `(no category)` kind,
+  else `unknown`; `include_in_indicators`: its category's flag
   (false keeps it out of the maintenance KPIs; null counts as true). `repair_hours`:
   the hours of its closed elapsed intervals that are not `onHold` (durationInSeconds,
   else endedAt - startedAt), null when it has none; `on_hold_hours` likewise for
@@ -64,10 +66,12 @@ def build_insights(raw: pl.DataFrame, known_assets: pl.Series, quarantined_at: d
 def build_events(
     raw: pl.DataFrame, known_assets: pl.Series, known_locations: pl.Series, quarantined_at: datetime
 ) -> Split:
+    failure_types = list(FAILURE_EVENT_TYPES)
     rules = [
         unknown_reference(UNKNOWN_ASSET, "asset_id", known_assets),
         unknown_reference(UNKNOWN_LOCATION, "location_id", known_locations),
-        *impossible_time("start_date"),
+        # A planned stop may be logged ahead of time; a failure cannot.
+        *impossible_time("start_date", future_allowed=~pl.col("type").is_in(failure_types)),
         Rule(END_BEFORE_START, pl.col("end_date") < pl.col("start_date")),
     ]
     clean, quarantined = split(raw, rules, quarantined_at)
@@ -84,9 +88,11 @@ def build_work_orders(
     lookups: tuple[pl.DataFrame, pl.DataFrame],
     known: tuple[pl.Series, pl.Series],
     quarantined_at: datetime,
+    uncategorized_kind: str | None = None,
 ) -> Split:
-    """(fct_work_order, quarantined) given (dim categories, dim priorities) and the
-    (asset ids, location ids) of the clean dimensions."""
+    """(fct_work_order, quarantined) given (dim categories, dim priorities), the (asset
+    ids, location ids) of the clean dimensions and the kind the category map gives a
+    work order without a known category (None: `unknown`)."""
     categories, priorities = lookups
     known_assets, known_locations = known
     parsed = parse_json_columns(raw)
@@ -106,6 +112,7 @@ def build_work_orders(
                 "category_id",
                 pl.col("name").alias("category_name"),
                 "kind",
+                "kind_source",
                 "include_in_indicators",
             ),
             on="category_id",
@@ -117,7 +124,8 @@ def build_work_orders(
             how="left",
         )
         .with_columns(
-            pl.col("kind").fill_null("unknown"),
+            pl.col("kind").fill_null(uncategorized_kind or "unknown"),
+            pl.col("kind_source").fill_null(pl.lit("map" if uncategorized_kind else None)),
             pl.col("is_deleted").fill_null(False),
             pl.when(pl.col("status") == "done")
             .then(pl.coalesce("last_ended_at", "updated_at"))

@@ -18,7 +18,8 @@ Rules, in order (the first one broken names the row's `rule`):
   power may be negative when a machine feeds power back, reactive power when the load
   is capacitive), `power_factor_out_of_range` (|PF| > 1), `dead_phase` (a voltage row
   with some but not all phases at 0 V: the contract's "dead phase reads 0 V" is a sensor
-  artefact, not a measurement; all phases at 0 V is a machine switched off, kept);
+  artefact, not a measurement; every phase at 0 V (or missing) is a machine switched
+  off, kept);
 - consumption, demand, cost: `negative_reading`.
 """
 
@@ -161,7 +162,9 @@ def _energy_rules(ctx: Context) -> list[Rule]:
     quantity = pl.col("quantity")
     current, voltage = _quantity_columns("current"), _quantity_columns("voltage")
     power_factor = _quantity_columns("power-factor")
-    zero_volts = [pl.col(f"average_{p}") == 0 for p in PHASES_BY_QUANTITY["voltage"]]
+    volts = [pl.col(f"average_{p}") for p in PHASES_BY_QUANTITY["voltage"]]
+    zero_volts = [v == 0 for v in volts]
+    off = pl.all_horizontal([(v == 0) | v.is_null() for v in volts])
     return [
         *_common_rules(ctx),
         Rule(UNKNOWN_QUANTITY, ~quantity.is_in(list(PHASES_BY_QUANTITY))),
@@ -178,9 +181,7 @@ def _energy_rules(ctx: Context) -> list[Rule]:
         ),
         Rule(
             DEAD_PHASE,
-            (quantity == "voltage")
-            & pl.any_horizontal(zero_volts).fill_null(False)
-            & ~pl.all_horizontal(zero_volts).fill_null(False),
+            (quantity == "voltage") & pl.any_horizontal(zero_volts).fill_null(False) & ~off,
         ),
     ]
 

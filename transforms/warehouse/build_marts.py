@@ -73,6 +73,7 @@ def build_marts(
             schema={
                 "asset_id": pl.String,
                 "day": pl.Date,
+                "samples": pl.Int64,
                 "span_hours": pl.Float64,
                 "powered_hours": pl.Float64,
             }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from transforms import category_map
 from transforms.models import conform, table_schema, validate
 from transforms.raw import (
     ASSET_SENSOR_TYPES,
@@ -52,6 +53,7 @@ class Dimensions:
     iso_limits: pl.DataFrame  # asset_id + vibration_zones.LIMIT_COLUMNS
     changed_assets: pl.Series  # joined or left dim_asset since the last run
     changed_limits: pl.Series  # ISO zone limits differ from the last run
+    uncategorized_kind: str | None  # the category map's kind for no known category
 
 
 def write_validated(conn: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
@@ -89,10 +91,10 @@ def compute_dimensions(
     conn: duckdb.DuckDBPyConnection,
     plan: Plan,
     overrides: pl.DataFrame,
-    category_map: pl.DataFrame,
+    mapping: pl.DataFrame,
 ) -> Dimensions:
     """Companies, locations, assets, their bridge and ISO configuration (`overrides`),
-    WO lookups (categories' kinds by `category_map`) and the quarantines of their raw
+    WO lookups (categories' kinds by the category `mapping`) and the quarantines of their raw
     tables; nothing is written yet (see write_dimensions)."""
     old_assets = _previous(conn, plan, DIM_ASSET)
     old_limits = _previous(conn, plan, ASSET_ISO_CONFIG)
@@ -110,7 +112,7 @@ def compute_dimensions(
         BRIDGE_ASSET_ANCESTOR: conform(BRIDGE_ASSET_ANCESTOR, dims.build_bridge(ancestors)),
         ASSET_ISO_CONFIG: config,
         DIM_PRIORITY: dims.build_dim_priority(read_raw(conn, WORK_ORDER_PRIORITIES)),
-        DIM_CATEGORY: dims.build_dim_category(read_raw(conn, WORK_ORDER_CATEGORIES), category_map),
+        DIM_CATEGORY: dims.build_dim_category(read_raw(conn, WORK_ORDER_CATEGORIES), mapping),
         quarantine_table(LOCATIONS.name): bad_locations,
         quarantine_table(ASSETS.name): bad_assets,
         quarantine_table(ASSET_SENSOR_TYPES.name): dims.build_sensor_type_quarantine(
@@ -129,6 +131,7 @@ def compute_dimensions(
         iso_limits=config.select("asset_id", *vibration_zones.LIMIT_COLUMNS),
         changed_assets=_changed_ids(old_assets, dim_asset),
         changed_limits=_changed_limits(old_limits, config),
+        uncategorized_kind=category_map.uncategorized_kind(mapping),
     )
 
 
@@ -145,7 +148,7 @@ def build_records(conn: duckdb.DuckDBPyConnection, plan: Plan, dimensions: Dimen
     events, bad_events = records.build_events(read_raw(conn, EVENTS), assets, locations, at)
     lookups = (dimensions.tables[DIM_CATEGORY], dimensions.tables[DIM_PRIORITY])
     work_orders, bad_work_orders = records.build_work_orders(
-        read_raw(conn, WORK_ORDERS), lookups, (assets, locations), at
+        read_raw(conn, WORK_ORDERS), lookups, (assets, locations), at, dimensions.uncategorized_kind
     )
     for name, frame in (
         (FCT_INSIGHT, insights),

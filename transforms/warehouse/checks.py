@@ -7,8 +7,9 @@
 - `quarantine_share(conn, clean_table)` measures how much of the raw rows a clean table
   is built from ended in quarantine, per raw table and rule.
 - `unclassified_work_orders(conn)` counts the live work orders whose kind is `other` or
-  `unknown`: the maintenance KPIs cannot tell whether they were corrective or
-  preventive work, so a category the map does not know hides failures and PMs.
+  `unknown` by default (not by the category map): the maintenance KPIs cannot tell
+  whether they were corrective or preventive work, so a category nobody classified
+  hides failures and PMs.
 """
 
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from transforms.category_map import NO_CATEGORY
 from transforms.models import MODELS, failure_cases
 from transforms.raw import RAW_TABLES
 from transforms.tables import FCT_WORK_ORDER, PARTITION_COLUMN, RAW_OF_CLEAN, quarantine_table
@@ -122,8 +124,8 @@ UNCLASSIFIED_KINDS = ("other", "unknown")
 
 @dataclass(frozen=True)
 class UnclassifiedWorkOrders:
-    """Live work orders counted in the indicators whose kind is `other` or `unknown`,
-    by category name (`(no category)` for none)."""
+    """Live work orders counted in the indicators whose kind is `other` or `unknown`
+    and was not chosen by the category map, by category name (`(no category)`)."""
 
     count: int
     live: int
@@ -136,9 +138,11 @@ def unclassified_work_orders(conn: duckdb.DuckDBPyConnection) -> UnclassifiedWor
         f"FROM {FCT_WORK_ORDER} WHERE NOT is_deleted AND canceled_at IS NULL "
         "AND coalesce(status, '') <> 'canceled' AND coalesce(include_in_indicators, true)"
     )
+    # A kind the category map chose (`other` included) is a decision, not a gap.
+    unclassified = f"kind IN ({kinds}) AND kind_source IS DISTINCT FROM 'map'"
     rows = conn.execute(
-        f"SELECT coalesce(category_name, category_id, '(no category)'), count(*) {live} "
-        f"AND kind IN ({kinds}) GROUP BY 1 ORDER BY 2 DESC, 1"
+        f"SELECT coalesce(category_name, category_id, '{NO_CATEGORY}'), count(*) {live} "
+        f"AND {unclassified} GROUP BY 1 ORDER BY 2 DESC, 1"
     ).fetchall()
     total = conn.execute(f"SELECT count(*) {live}").fetchall()[0][0]
     return UnclassifiedWorkOrders(sum(n for _, n in rows), total, dict(rows))

@@ -7,7 +7,10 @@ pyproject.toml); `install` copies it into DuckDB's extension directory once, aft
 which `ATTACH 'ducklake:...'` loads it by itself, in any process.
 """
 
+import fcntl
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -32,9 +35,27 @@ def wheel_file(name: str) -> Path:
     return binary
 
 
+@contextmanager
+def _one_installer_at_a_time() -> Iterator[None]:
+    """Hold an exclusive lock beside DuckDB's extension directory (~/.duckdb).
+
+    A process listing the installed extensions while another writes one fails on
+    DuckDB's lock of the file being written: four syncs starting at once did.
+    """
+    folder = Path.home() / ".duckdb"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "tractian-elt-extensions.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def install(*names: str) -> None:
-    """Install each extension from its wheel unless DuckDB already has it."""
-    with duckdb.connect() as conn:
+    """Install each extension from its wheel unless DuckDB already has it (safe when
+    several processes do it at once)."""
+    with _one_installer_at_a_time(), duckdb.connect() as conn:
         installed = {
             row[0]
             for row in conn.sql(

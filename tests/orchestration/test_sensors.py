@@ -125,6 +125,37 @@ def test_given_out_of_range_readings_over_threshold_when_transform_runs_then_dat
     assert (kind, data["connection"], data["reason"]) == (SYNC_FAILED_ALERT, "all", "data_quality")
 
 
+def test_given_categories_no_map_knows_when_transform_runs_then_the_kpi_check_blocks(stack):
+    """A plant renames its categories into words the default map does not know: the
+    KPIs would lose every failure repair and PM, so the run fails and alerts."""
+    cursor = stack.tick("run_failure_alerts").cursor
+    assert stack.run("catalog_sync", CONNECTION).success
+    with duckdb.connect(str(stack.db_path)) as conn:
+        conn.execute(
+            f"UPDATE {rs.DATASET}.work_order_categories "
+            "SET name = 'Melhoria ' || id, type = NULL, is_preventive = false"
+        )
+        [(live,)] = conn.execute(
+            f"SELECT count(*) FROM {rs.DATASET}.work_orders WHERE NOT coalesce(is_deleted, false) "
+            "AND canceled_at IS NULL AND coalesce(status, '') <> 'canceled'"
+        ).fetchall()
+
+    result = stack.run_transform(raise_on_error=False)
+    stack.tick("run_failure_alerts", cursor)
+
+    assert not result.success
+    check = next(
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.check_name == "work_orders_classified"
+    )
+    assert not check.passed
+    assert check.metadata["unclassified"].value == live > 0
+    [(kind, data)] = stack.alerts()
+    assert (kind, data["reason"]) == (SYNC_FAILED_ALERT, "data_quality")
+
+
 def test_given_queued_alert_when_delivery_sensor_ticks_then_endpoint_gets_one_signed_event(stack):
     cursor = stack.tick("run_failure_alerts").cursor
     stack.sim.set_fault("invalid_token", token=TOKEN)

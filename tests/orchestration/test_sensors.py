@@ -26,6 +26,20 @@ def failing_telemetry_run(stack):
     return result
 
 
+def failed_transform_check(stack, cursor: str, check: str, clean_table: str):
+    """Run the transform (it must fail), tick the failure sensor; `check`'s evaluation."""
+    result = stack.run_transform(raise_on_error=False)
+    stack.tick("run_failure_alerts", cursor)
+    assert not result.success
+    return next(
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.check_name == check
+        and e.event_specific_data.asset_key.path == ["clean", clean_table]
+    )
+
+
 def test_given_reauthorization_when_a_run_fails_then_one_alert_syncs_pause_and_recovery_catches_up(
     stack,
 ):
@@ -107,17 +121,7 @@ def test_given_out_of_range_readings_over_threshold_when_transform_runs_then_dat
             "count(*) FROM tractian_raw.vibration_samples"
         ).fetchone()
 
-    result = stack.run_transform(raise_on_error=False)
-    stack.tick("run_failure_alerts", cursor)
-
-    assert not result.success
-    check = next(
-        e.event_specific_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and e.event_specific_data.check_name == "quarantine_under_threshold"
-        and e.event_specific_data.asset_key.path == ["clean", "fct_vibration"]
-    )
+    check = failed_transform_check(stack, cursor, "quarantine_under_threshold", "fct_vibration")
     assert not check.passed
     assert check.metadata["quarantined"].value == out_of_range >= 3
     assert check.metadata["fraction"].value == pytest.approx(out_of_range / total)
@@ -140,16 +144,7 @@ def test_given_categories_no_map_knows_when_transform_runs_then_the_kpi_check_bl
             "AND canceled_at IS NULL AND coalesce(status, '') <> 'canceled'"
         ).fetchall()
 
-    result = stack.run_transform(raise_on_error=False)
-    stack.tick("run_failure_alerts", cursor)
-
-    assert not result.success
-    check = next(
-        e.event_specific_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and e.event_specific_data.check_name == "work_orders_classified"
-    )
+    check = failed_transform_check(stack, cursor, "work_orders_classified", "fct_work_order")
     assert not check.passed
     assert check.metadata["unclassified"].value == live > 0
     [(kind, data)] = stack.alerts()

@@ -1,8 +1,10 @@
 """The partitioned step of a run: telemetry facts, their quarantines and daily aggregates.
 
-Raw rows are processed in batches of whole assets (about BATCH_ROWS fact rows each: an
-energy sample becomes one fact row per phase), so memory stays bounded whatever the
-warehouse size and every (asset_id, day) partition is complete inside one batch.
+Raw rows are processed in batches of about BATCH_ROWS fact rows (an energy sample
+becomes one fact row per phase): runs of whole UTC days for a full build (the facts are
+then stored in time order), groups of whole assets for an incremental one. Memory stays
+bounded whatever the warehouse size, and every (asset_id, day) partition is complete
+inside one batch.
 
 - Incremental: inside the run's transaction, rewrite the fact and quarantine rows of the
   keys the new loads carry (`row_sets.KeyRows`), then recompute the daily aggregates of
@@ -34,6 +36,7 @@ from transforms.tables import DAILY_AGGREGATES, STAGE_SUFFIX, TELEMETRY_FACTS, q
 from transforms.warehouse.duckdb_io import (
     asset_batches,
     create_table,
+    day_slices,
     delete_partitions,
     fetch,
     insert,
@@ -86,27 +89,28 @@ STEPS = {
 }
 
 
-def _asset_batches(
+def _raw_batches(
     conn: duckdb.DuckDBPyConnection, step: TelemetryStep, rows: RowSet | None
 ) -> Iterator[pl.DataFrame]:
-    """Groups of asset ids whose raw rows (in `rows`, if given) make about BATCH_ROWS
-    fact rows."""
+    """`step`'s deduplicated raw rows (those in `rows`, if given) in batches that make
+    about BATCH_ROWS fact rows each.
+
+    A whole build reads runs of whole UTC days, oldest first, so the facts are stored in
+    time order: a later run's lookups, bounded in time, skip the row groups of older
+    days. A set of rows is read in groups of whole assets.
+    """
     if raw_columns(conn, step.raw) is None:
         return
-    where = rows.where("r") if rows is not None else ""
-    frames = rows.frames() if rows is not None else {}
     batch_rows = BATCH_ROWS // step.fact_rows_per_raw_row
-    yield from asset_batches(conn, f"{step.raw.qualified} r", where, batch_rows, **frames)
-
-
-def _read_batch(
-    conn: duckdb.DuckDBPyConnection, table: RawTable, assets: pl.DataFrame, rows: RowSet | None
-) -> pl.DataFrame:
-    where = "r.asset_id IN (SELECT asset_id FROM _assets)"
+    relation = step.raw.qualified
     if rows is None:
-        return read_raw(conn, table, where, _assets=assets)
-    where = f"{where} AND ({rows.where('r')})"
-    return read_raw(conn, table, where, _assets=assets, **rows.frames())
+        for days in day_slices(conn, relation, "sampled_at", batch_rows):
+            yield read_raw(conn, step.raw, days)
+        return
+    where, frames = rows.where("r"), rows.frames()
+    for assets in asset_batches(conn, f"{relation} r", where, batch_rows, **frames):
+        in_assets = f"r.asset_id IN (SELECT asset_id FROM _assets) AND ({where})"
+        yield read_raw(conn, step.raw, in_assets, _assets=assets, **frames)
 
 
 def _fill(
@@ -118,8 +122,7 @@ def _fill(
 ) -> None:
     """Build `step`'s rows (all of them, or those in `rows`) into `targets` (output name
     -> table written); the aggregate only when it is among them."""
-    for assets in _asset_batches(conn, step, rows):
-        raw = _read_batch(conn, step.raw, assets, rows)
+    for raw in _raw_batches(conn, step, rows):
         fact, quarantined = step.build(raw, step.raw, ctx)
         frames = {step.fact: fact, step.quarantine: quarantined}
         if step.aggregate and step.aggregate_table in targets:

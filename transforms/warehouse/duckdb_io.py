@@ -9,7 +9,7 @@ partitions of the partitioned tables.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -154,6 +154,7 @@ def insert(conn: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> N
 
 
 US_PER_DAY = 86_400_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def day_number(column: str) -> str:
@@ -218,6 +219,26 @@ def asset_batches(
     batches = counts.with_columns(((pl.col("n").cum_sum() - pl.col("n")) // batch_rows).alias("b"))
     for batch in batches.partition_by("b", maintain_order=True):
         yield batch.select("asset_id")
+
+
+def day_slices(
+    conn: duckdb.DuckDBPyConnection, relation: str, column: str, batch_rows: int
+) -> Iterator[str]:
+    """WHERE clauses (over `relation`'s alias r) cutting its rows into runs of whole UTC
+    days of `column`, about `batch_rows` rows each, oldest first; a day is never split."""
+    sql = f"SELECT {day_number(column)} AS day_number, count(*) AS n FROM {relation} r GROUP BY 1"
+    counts = fetch(conn, sql).sort("day_number", nulls_last=True)
+    if counts["day_number"].null_count():
+        yield f"r.{column} IS NULL"
+        counts = counts.drop_nulls("day_number")
+    batches = counts.with_columns(((pl.col("n").cum_sum() - pl.col("n")) // batch_rows).alias("b"))
+    for batch in batches.partition_by("b", maintain_order=True):
+        start = _EPOCH + timedelta(days=batch["day_number"].min())
+        end = _EPOCH + timedelta(days=batch["day_number"].max() + 1)
+        yield (
+            f"r.{column} >= TIMESTAMPTZ '{start.isoformat()}' "
+            f"AND r.{column} < TIMESTAMPTZ '{end.isoformat()}'"
+        )
 
 
 def fetch(conn: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:

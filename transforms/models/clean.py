@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandera.polars as pa
 import polars as pl
 
+from transforms import category_map
 from transforms.raw import AXES, ENERGY_PHASES, VIBRATION_MEASURES
 from transforms.steps.rules import EARLIEST_VALID, TEMPERATURE_RANGE_C
 from transforms.steps.vibration_zones import ZONES
@@ -154,7 +155,7 @@ class DimWorkOrderCategory(Lineage):
     company_id: str = pa.Field(nullable=True)
     name: str = pa.Field(nullable=True)
     kind: str = pa.Field(isin=WORK_ORDER_KINDS)
-    kind_source: str = pa.Field(isin=["map", "flag", "vocabulary", "default"])
+    kind_source: str = pa.Field(isin=category_map.SOURCES)
     is_preventive: bool = pa.Field(nullable=True)
     include_in_indicators: bool = pa.Field(nullable=True)
 

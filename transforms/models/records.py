@@ -2,6 +2,7 @@
 
 import pandera.polars as pa
 
+from transforms import category_map
 from transforms.models.clean import UTC, WORK_ORDER_KINDS, Lineage
 
 
@@ -52,7 +53,7 @@ class FctWorkOrder(Lineage):
     asset_id: str = pa.Field(nullable=True)
     location_id: str = pa.Field(nullable=True)
     kind: str = pa.Field(isin=WORK_ORDER_KINDS)
-    kind_source: str = pa.Field(isin=["map", "flag", "vocabulary", "default"], nullable=True)
+    kind_source: str = pa.Field(isin=category_map.SOURCES, nullable=True)
     category_id: str = pa.Field(nullable=True)
     category_name: str = pa.Field(nullable=True)
     include_in_indicators: bool = pa.Field(nullable=True)

@@ -50,15 +50,22 @@ def _restorations(work_orders: pl.DataFrame, now: datetime) -> pl.DataFrame:
     ).select(pl.col("asset_id").alias("repaired_asset_id"), pl.col("completed_at"))
 
 
+def failure_events(events: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """The clean events that are failures of a known asset started by `now`."""
+    return events.filter(
+        pl.col("is_failure") & pl.col("asset_id").is_not_null() & (pl.col("start_date") <= now)
+    )
+
+
 def event_intervals(
     events: pl.DataFrame, work_orders: pl.DataFrame, bridge: pl.DataFrame, now: datetime
 ) -> pl.DataFrame:
-    """asset_id, start, end, restored: one row per failure event of a known asset that
-    started by `now`. `end` is the event's end, else its restoration, else `now` (then
-    `restored` is false); never before `start`, never after `now`."""
-    failures = events.filter(
-        pl.col("is_failure") & pl.col("asset_id").is_not_null() & (pl.col("start_date") <= now)
-    ).select("event_id", "asset_id", pl.col("start_date").alias("start"), "end_date")
+    """asset_id, start, end, restored: one row per failure event (`failure_events`).
+    `end` is the event's end, else its restoration, else `now` (then `restored` is
+    false); never before `start`, never after `now`."""
+    failures = failure_events(events, now).select(
+        "event_id", "asset_id", pl.col("start_date").alias("start"), "end_date"
+    )
     if failures.is_empty():
         return EMPTY
     restored_at = (

@@ -223,6 +223,7 @@ def energy_days(grid: pl.DataFrame, energy_daily: pl.DataFrame) -> pl.DataFrame:
     return rows.join(cadence, on="asset_id", how="left").with_columns(
         _expected(pl.col("span_hours"), pl.col("_cadence")).alias("expected_samples"),
         pl.lit(None, dtype=pl.Boolean).alias("stuck_value"),
+        pl.lit(0, dtype=pl.Int64).alias("samples_with_nulled_fields"),
     )
 
 
@@ -293,19 +294,17 @@ def sensor_health_daily(
         "last_sampled_at",
         "largest_gap_hours",
         "stuck_value",
+        "samples_with_nulled_fields",
     ]
-    nulled = vibration.select(
-        "asset_id", "day", pl.col("samples_with_nulled_fields").fill_null(0).alias("_nulled")
-    )
+    kept_but_nulled = pl.col("samples_with_nulled_fields").fill_null(0)
     frame = (
         pl.concat([vibration.select(columns), energy.select(columns)])
         .join(out_of_range, on=["asset_id", "day"], how="left")
-        .join(nulled, on=["asset_id", "day"], how="left")
         .with_columns(
             _completeness(pl.col("samples"), pl.col("expected_samples")).alias("completeness"),
             pl.col("last_sampled_at").alias("last_seen_at"),
             (pl.col("largest_gap_hours") > OFFLINE_HOURS).alias("offline_over_5h"),
-            (pl.col("out_of_range_count").fill_null(0) + pl.col("_nulled").fill_null(0)).alias(
+            (pl.col("out_of_range_count").fill_null(0) + kept_but_nulled).alias(
                 "out_of_range_count"
             ),
         )

@@ -102,13 +102,14 @@ def _measured_months(measured: pl.DataFrame, downtime: pl.DataFrame) -> pl.DataF
     )
 
 
-def _indicator_work_orders(work_orders: pl.DataFrame) -> pl.DataFrame:
+def counted_in_indicators(work_orders: pl.DataFrame) -> pl.DataFrame:
+    """Clean work orders the indicators count: live (not deleted, not canceled) and in a
+    category included in indicators (or none)."""
     return work_orders.filter(
         ~pl.col("is_deleted"),
         pl.col("canceled_at").is_null(),
         pl.col("status").fill_null("") != "canceled",
         pl.col("include_in_indicators").fill_null(True),
-        pl.col("asset_id").is_not_null(),
     )
 
 
@@ -153,10 +154,8 @@ def _failure_counts(merged: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _own_failure_events(events: pl.DataFrame) -> pl.DataFrame:
-    own = events.filter(
-        pl.col("is_failure") & pl.col("asset_id").is_not_null() & pl.col("start_date").is_not_null()
-    )
+def _own_failure_events(events: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    own = failures.failure_events(events, now)
     return own.group_by("asset_id", _month("start_date")).agg(pl.len().alias("failure_events"))
 
 
@@ -180,13 +179,13 @@ def maintenance_kpis_monthly(
 ) -> pl.DataFrame:
     """The mart from vibration grid rows (asset_id, day, span_hours, powered_hours), the
     asset bridge, clean work orders and events, as of `now` (the marts' "now")."""
-    live = _indicator_work_orders(work_orders)
+    live = counted_in_indicators(work_orders).filter(pl.col("asset_id").is_not_null())
     intervals = failures.event_intervals(events, work_orders, bridge, now)
     merged = failures.merged_failures(intervals, bridge)
     parts = [
         _measured_months(measured_days(vibration_days, bridge), failures.daily_downtime(merged)),
         _failure_counts(merged),
-        _own_failure_events(events.filter(pl.col("start_date") <= now)),
+        _own_failure_events(events, now),
         _work_order_counts(live),
         _pm_compliance(live, now),
     ]

@@ -20,8 +20,9 @@ import polars as pl
 from transforms.category_map import NO_CATEGORY
 from transforms.models import MODELS, failure_cases
 from transforms.raw import RAW_TABLES
+from transforms.steps import marts_kpis
 from transforms.tables import FCT_WORK_ORDER, PARTITION_COLUMN, RAW_OF_CLEAN, quarantine_table
-from transforms.warehouse.duckdb_io import asset_batches, fetch, table_exists
+from transforms.warehouse.duckdb_io import asset_batches, fetch, read_table, table_exists
 
 CHECK_BATCH_ROWS = 1_000_000
 
@@ -133,16 +134,11 @@ class UnclassifiedWorkOrders:
 
 
 def unclassified_work_orders(conn: duckdb.DuckDBPyConnection) -> UnclassifiedWorkOrders:
-    kinds = ", ".join(f"'{kind}'" for kind in UNCLASSIFIED_KINDS)
-    live = (
-        f"FROM {FCT_WORK_ORDER} WHERE NOT is_deleted AND canceled_at IS NULL "
-        "AND coalesce(status, '') <> 'canceled' AND coalesce(include_in_indicators, true)"
-    )
+    live = marts_kpis.counted_in_indicators(read_table(conn, FCT_WORK_ORDER))
     # A kind the category map chose (`other` included) is a decision, not a gap.
-    unclassified = f"kind IN ({kinds}) AND kind_source IS DISTINCT FROM 'map'"
-    rows = conn.execute(
-        f"SELECT coalesce(category_name, category_id, '{NO_CATEGORY}'), count(*) {live} "
-        f"AND {unclassified} GROUP BY 1 ORDER BY 2 DESC, 1"
-    ).fetchall()
-    total = conn.execute(f"SELECT count(*) {live}").fetchall()[0][0]
-    return UnclassifiedWorkOrders(sum(n for _, n in rows), total, dict(rows))
+    unclassified = live.filter(
+        pl.col("kind").is_in(UNCLASSIFIED_KINDS), pl.col("kind_source").fill_null("") != "map"
+    )
+    named = pl.coalesce("category_name", "category_id", pl.lit(NO_CATEGORY)).alias("category")
+    counts = unclassified.group_by(named).len().sort(["len", "category"], descending=[True, False])
+    return UnclassifiedWorkOrders(unclassified.height, live.height, dict(counts.iter_rows()))

@@ -216,9 +216,14 @@ def asset_batches(
     sql = f"SELECT asset_id, count(*) AS n FROM {relation} {condition} GROUP BY asset_id"
     with registered(conn, **frames):
         counts = fetch(conn, sql).sort("asset_id", nulls_last=True)
-    batches = counts.with_columns(((pl.col("n").cum_sum() - pl.col("n")) // batch_rows).alias("b"))
-    for batch in batches.partition_by("b", maintain_order=True):
+    for batch in _runs(counts, batch_rows):
         yield batch.select("asset_id")
+
+
+def _runs(counts: pl.DataFrame, batch_rows: int) -> list[pl.DataFrame]:
+    """Consecutive runs of `counts` rows whose `n` add up to about `batch_rows` each."""
+    numbered = counts.with_columns(((pl.col("n").cum_sum() - pl.col("n")) // batch_rows).alias("b"))
+    return numbered.partition_by("b", maintain_order=True)
 
 
 def day_slices(
@@ -231,8 +236,7 @@ def day_slices(
     if counts["day_number"].null_count():
         yield f"r.{column} IS NULL"
         counts = counts.drop_nulls("day_number")
-    batches = counts.with_columns(((pl.col("n").cum_sum() - pl.col("n")) // batch_rows).alias("b"))
-    for batch in batches.partition_by("b", maintain_order=True):
+    for batch in _runs(counts, batch_rows):
         start = _EPOCH + timedelta(days=batch["day_number"].min())
         end = _EPOCH + timedelta(days=batch["day_number"].max() + 1)
         yield (

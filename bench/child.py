@@ -94,17 +94,31 @@ def _naive(args: argparse.Namespace) -> dict[str, Any]:
 def _transform(args: argparse.Namespace) -> dict[str, Any]:
     from transforms.warehouse.run import transform
 
-    report = transform(args.db, full=args.full)
+    report = transform(args.db, full=args.full, publish=not args.no_publish)
     return {"rebuilt_partitions": report.rebuilt_partitions, "up_to_date": report.up_to_date}
 
 
-RUNNERS = {"connector": _connector, "floor": _floor, "naive": _naive, "transform": _transform}
+def _sql_floor(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.sql_floor import build
+
+    with duckdb.connect(str(args.db)) as con:
+        return {"rows": build(con)}
+
+
+RUNNERS = {
+    "connector": _connector,
+    "floor": _floor,
+    "naive": _naive,
+    "transform": _transform,
+    "sql_floor": _sql_floor,
+}
 # Imported before the clock starts; the runners' own imports then cost nothing.
 MODULES = {
     "connector": ["sources.pipeline", "sources.connections"],
     "floor": ["bench.floor", "sources.client"],
     "naive": ["bench.naive", "sources.client"],
     "transform": ["transforms.warehouse.run"],
+    "sql_floor": ["bench.sql_floor"],
 }
 
 
@@ -137,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slice-every", type=int, default=20)
     parser.add_argument("--companies", type=_ids, default=(), help="company ids, comma-separated")
     parser.add_argument("--full", action="store_true")
+    parser.add_argument("--no-publish", action="store_true", help="transform: no read copy")
     args = parser.parse_args(argv)
     args.db.parent.mkdir(parents=True, exist_ok=True)
     for module in MODULES[args.contender]:

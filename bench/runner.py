@@ -26,6 +26,7 @@ def run_child(
     start: datetime | None = None,
     slice_every: int | None = None,
     full: bool = False,
+    publish: bool = True,
     companies: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Run `contender` in a fresh process; its JSON figures plus the simulator's."""
@@ -42,6 +43,8 @@ def run_child(
         command += ["--slice-every", str(slice_every)]
     if full:
         command.append("--full")
+    if not publish:
+        command.append("--no-publish")
     if companies:
         command += ["--companies", ",".join(companies)]
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)

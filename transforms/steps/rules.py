@@ -95,6 +95,8 @@ def split(
         return frame, frame.clear().with_columns(_empty_rule_columns(quarantined_at))
     flags = [r.fails.fill_null(False) for r in rules]
     failed = frame.with_columns(pl.any_horizontal(flags).alias("_failed"))
+    if not failed["_failed"].any():  # the usual batch: nothing to copy
+        return frame, frame.clear().with_columns(_empty_rule_columns(quarantined_at))
     clean = failed.filter(~pl.col("_failed")).drop("_failed")
     # Name the broken rules on the (few) failing rows only.
     broken = [pl.when(flag).then(pl.lit(r.name)) for r, flag in zip(rules, flags, strict=True)]

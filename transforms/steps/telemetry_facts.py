@@ -113,12 +113,27 @@ def _null_bad_fields(clean: pl.DataFrame) -> pl.DataFrame:
     """Side values that fail their check set to null, and `nulled_fields` naming them
     (clean column names, comma-separated; null when none)."""
     checks = {raw: bad.fill_null(False) for raw, bad in vibration_field_checks().items()}
+    found = clean.select(bad.any().alias(raw) for raw, bad in checks.items()).row(0, named=True)
+    checks = {raw: bad for raw, bad in checks.items() if found[raw]}  # the others: no copy
+    if not checks:
+        return clean.with_columns(pl.lit(None, dtype=pl.String).alias("nulled_fields"))
     clean_name = {"temperature": "temperature_c", **VIBRATION_COLUMNS}
     named = [pl.when(bad).then(pl.lit(clean_name[raw])) for raw, bad in checks.items()]
-    nulled = pl.concat_list(named).list.drop_nulls().list.join(",")
+    nulled = pl.concat_str(named, separator=",", ignore_nulls=True)
     return clean.with_columns(
         pl.when(nulled != "").then(nulled).alias("nulled_fields"),
-    ).with_columns(pl.when(~bad).then(pl.col(raw)).alias(raw) for raw, bad in checks.items())
+        *(pl.when(~bad).then(pl.col(raw)).alias(raw) for raw, bad in checks.items()),
+    )
+
+
+def _limits(iso_limits: pl.DataFrame) -> list[pl.Expr]:
+    """Each row's asset's zone limits (null for an asset without them), looked up rather
+    than joined: a join would copy every column of the batch."""
+    keys = iso_limits["asset_id"]
+    return [
+        pl.col("asset_id").replace_strict(keys, iso_limits[c], default=None).alias(c)
+        for c in vibration_zones.LIMIT_COLUMNS
+    ]
 
 
 def build_vibration(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.DataFrame, ...]:
@@ -133,8 +148,7 @@ def build_vibration(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[p
     fact = (
         _null_bad_fields(clean)
         .rename({"temperature": "temperature_c", **VIBRATION_COLUMNS})
-        .with_columns(vel_max.alias("vel_rms_max_mm_s"))
-        .join(ctx.iso_limits, on="asset_id", how="left")
+        .with_columns(vel_max.alias("vel_rms_max_mm_s"), *_limits(ctx.iso_limits))
         .with_columns(
             pl.when(pl.col("powered").fill_null(False))
             .then(vibration_zones.zone(pl.col("vel_rms_max_mm_s")))
@@ -186,14 +200,14 @@ def _energy_rules(ctx: Context) -> list[Rule]:
     ]
 
 
-def _phase_rows(clean: pl.DataFrame, raw_quantity: str, phase: str) -> pl.DataFrame:
-    """One phase of one quantity's rows, named and scaled as the clean layer has them."""
+def _phase_rows(rows: pl.DataFrame, raw_quantity: str, phase: str) -> pl.DataFrame:
+    """One phase of one quantity's `rows`, named and scaled as the clean layer has them."""
     quantity = ENERGY_QUANTITIES[raw_quantity]
     values = [
         (pl.col(f"{stat}_{phase}") / quantity.per_unit).alias(short)
         for stat, short in (("average", "avg"), ("minimum", "min"), ("maximum", "max"))
     ]
-    return clean.filter(pl.col("quantity") == raw_quantity).select(
+    return rows.select(
         "asset_id",
         pl.lit(quantity.name, dtype=pl.String).alias("quantity"),
         "sampled_at",
@@ -207,16 +221,14 @@ def _phase_rows(clean: pl.DataFrame, raw_quantity: str, phase: str) -> pl.DataFr
 def build_energy(raw: pl.DataFrame, table: RawTable, ctx: Context) -> tuple[pl.DataFrame, ...]:
     """(fct_energy, quarantined): one clean row per sample and phase of its quantity."""
     clean, quarantined = split(raw, _energy_rules(ctx), ctx.quarantined_at)
-    # One frame per (quantity, phase) it has: a quantity's rows never carry other phases.
-    long = pl.concat(
-        [
-            _phase_rows(clean, quantity, phase)
-            for quantity, phases in PHASES_BY_QUANTITY.items()
-            for phase in phases
-        ]
-    )
-    fact = long.sort("asset_id", "sampled_at", "quantity")
-    return conform(FCT_ENERGY, fact), _quarantine(quarantined, table)
+    # One frame per (quantity, phase): a quantity's rows never carry other phases. Left
+    # in chunks: DuckDB and the checks read them as they are, without a copy.
+    frames = []
+    for quantity, phases in PHASES_BY_QUANTITY.items():
+        rows = clean.filter(pl.col("quantity") == quantity)
+        frames += [_phase_rows(rows, quantity, phase) for phase in phases]
+    long = pl.concat(frames, rechunk=False)
+    return conform(FCT_ENERGY, long), _quarantine(quarantined, table)
 
 
 def _interval_series(

@@ -36,17 +36,17 @@ from transforms.tables import DAILY_AGGREGATES, STAGE_SUFFIX, TELEMETRY_FACTS, q
 from transforms.warehouse.duckdb_io import (
     asset_batches,
     create_table,
-    day_slices,
     delete_partitions,
     fetch,
     insert,
     raw_columns,
     read_raw,
     registered,
+    time_slices,
 )
 from transforms.warehouse.row_sets import KeyRows, PartitionRows, RowSet
 
-BATCH_ROWS = 1_000_000
+BATCH_ROWS = 400_000
 
 Builder = Callable[[pl.DataFrame, RawTable, telemetry_facts.Context], tuple[pl.DataFrame, ...]]
 
@@ -56,7 +56,9 @@ class TelemetryStep:
     raw: RawTable
     build: Builder
     aggregate: Callable[[pl.DataFrame], pl.DataFrame] | None = None
-    fact_rows_per_raw_row: int = 1
+    # Raw rows per batch, as a multiple of BATCH_ROWS: about the same memory for every
+    # step (an energy row becomes three fact rows; rpm and interval rows are narrow).
+    batch_scale: float = 1.0
 
     @property
     def fact(self) -> str:
@@ -80,11 +82,11 @@ STEPS = {
     step.raw.name: step
     for step in (
         TelemetryStep(VIBRATION_SAMPLES, telemetry_facts.build_vibration, daily.vibration_daily),
-        TelemetryStep(RPM_SAMPLES, telemetry_facts.build_rpm),
-        TelemetryStep(ENERGY_SAMPLES, telemetry_facts.build_energy, daily.energy_daily, 3),
-        TelemetryStep(ENERGY_CONSUMPTION, telemetry_facts.build_consumption),
-        TelemetryStep(ENERGY_DEMAND, telemetry_facts.build_demand),
-        TelemetryStep(ENERGY_COST, telemetry_facts.build_cost),
+        TelemetryStep(RPM_SAMPLES, telemetry_facts.build_rpm, batch_scale=1.5),
+        TelemetryStep(ENERGY_SAMPLES, telemetry_facts.build_energy, daily.energy_daily, 1 / 3),
+        TelemetryStep(ENERGY_CONSUMPTION, telemetry_facts.build_consumption, batch_scale=1.5),
+        TelemetryStep(ENERGY_DEMAND, telemetry_facts.build_demand, batch_scale=1.5),
+        TelemetryStep(ENERGY_COST, telemetry_facts.build_cost, batch_scale=1.5),
     )
 }
 
@@ -101,11 +103,11 @@ def _raw_batches(
     """
     if raw_columns(conn, step.raw) is None:
         return
-    batch_rows = BATCH_ROWS // step.fact_rows_per_raw_row
+    batch_rows = max(1, int(BATCH_ROWS * step.batch_scale))
     relation = step.raw.qualified
     if rows is None:
-        for days in day_slices(conn, relation, "sampled_at", batch_rows):
-            yield read_raw(conn, step.raw, days)
+        for where in time_slices(conn, relation, "sampled_at", batch_rows):
+            yield read_raw(conn, step.raw, where)
         return
     where, frames = rows.where("r"), rows.frames()
     for assets in asset_batches(conn, f"{relation} r", where, batch_rows, **frames):

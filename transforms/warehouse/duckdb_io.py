@@ -29,11 +29,18 @@ class RawTableError(ValueError):
 Target = Path | duckdb.DuckDBPyConnection
 
 
+# DuckDB's own memory (its cache of the file's blocks, joins, sorts) in a transform: it
+# spills to disk beyond. Unbounded, it caches up to 80 % of RAM, and a full rebuild that
+# reads every block of the raw tables grows with history (bench/ B7).
+MEMORY_LIMIT = "128MB"
+
+
 def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection to the warehouse file whose session time zone is UTC."""
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-    return _session(duckdb.connect(str(db_path), read_only=read_only))
+    config = {"memory_limit": MEMORY_LIMIT}
+    return _session(duckdb.connect(str(db_path), read_only=read_only, config=config))
 
 
 def _session(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -118,7 +125,15 @@ def read_raw(
         first_line = str(exc).strip().splitlines()[0]
         message = f"{table.qualified} does not match the raw contract: {first_line}"
         raise RawTableError(message) from None
-    return dedupe_latest(frame.with_columns(pl.col(pl.Float64).fill_nan(None)), table.business_key)
+    return dedupe_latest(_nan_as_null(frame), table.business_key)
+
+
+def _nan_as_null(frame: pl.DataFrame) -> pl.DataFrame:
+    """NaN readings as null; only the columns holding a NaN are rewritten (no copy of a
+    batch without any)."""
+    floats = frame.select(pl.col(pl.Float64).is_nan().any())
+    with_nan = [column.name for column in floats.iter_columns() if column.item()]
+    return frame.with_columns(pl.col(with_nan).fill_nan(None)) if with_nan else frame
 
 
 def dedupe_latest(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
@@ -226,29 +241,69 @@ def _runs(counts: pl.DataFrame, batch_rows: int) -> list[pl.DataFrame]:
     return numbered.partition_by("b", maintain_order=True)
 
 
-def day_slices(
+def time_slices(
     conn: duckdb.DuckDBPyConnection, relation: str, column: str, batch_rows: int
 ) -> Iterator[str]:
-    """WHERE clauses (over `relation`'s alias r) cutting its rows into runs of whole UTC
-    days of `column`, about `batch_rows` rows each, oldest first; a day is never split."""
-    sql = f"SELECT {day_number(column)} AS day_number, count(*) AS n FROM {relation} r GROUP BY 1"
-    counts = fetch(conn, sql).sort("day_number", nulls_last=True)
+    """WHERE clauses (over `relation`'s alias r) cutting its rows into batches of about
+    `batch_rows`, oldest UTC day of `column` first: runs of whole days, or, for a day
+    bigger than that alone, runs of whole assets within the day. An (asset_id, day)
+    partition is never split, so a batch's memory grows with neither the history nor
+    the fleet.
+
+    Each clause is made of constant ranges (time, then asset), so that DuckDB skips the
+    row groups outside them; rows with no time or no asset come in batches of their own.
+    """
+    sql = (
+        f"SELECT {day_number(f'r.{column}')} AS day_number, r.asset_id, count(*) AS n "
+        f"FROM {relation} r GROUP BY ALL"
+    )
+    counts = fetch(conn, sql)
     if counts["day_number"].null_count():
         yield f"r.{column} IS NULL"
-        counts = counts.drop_nulls("day_number")
-    for batch in _runs(counts, batch_rows):
-        start = _EPOCH + timedelta(days=batch["day_number"].min())
-        end = _EPOCH + timedelta(days=batch["day_number"].max() + 1)
-        yield (
-            f"r.{column} >= TIMESTAMPTZ '{start.isoformat()}' "
-            f"AND r.{column} < TIMESTAMPTZ '{end.isoformat()}'"
-        )
+    if counts.filter(pl.col("day_number").is_not_null())["asset_id"].null_count():
+        yield f"r.{column} IS NOT NULL AND r.asset_id IS NULL"
+    counts = counts.drop_nulls(["day_number", "asset_id"])
+    days = counts.group_by("day_number").agg(pl.col("n").sum()).sort("day_number")
+    pending: list[int] = []  # a run of whole days, oldest first
+    pending_rows = 0
+    for day, n in days.iter_rows():
+        if pending and (n > batch_rows or pending_rows + n > batch_rows):
+            yield _time_range(column, pending[0], pending[-1])
+            pending, pending_rows = [], 0
+        if n <= batch_rows:
+            pending.append(day)
+            pending_rows += n
+            continue
+        assets = counts.filter(pl.col("day_number") == day).sort("asset_id")
+        for run in _runs(assets, batch_rows):
+            first, last = (_quoted(run["asset_id"][i]) for i in (0, -1))
+            yield f"{_time_range(column, day, day)} AND r.asset_id BETWEEN {first} AND {last}"
+    if pending:
+        yield _time_range(column, pending[0], pending[-1])
+
+
+def _time_range(column: str, first_day: int, last_day: int) -> str:
+    start = _EPOCH + timedelta(days=first_day)
+    end = _EPOCH + timedelta(days=last_day + 1)
+    return (
+        f"r.{column} >= TIMESTAMPTZ '{start.isoformat()}' "
+        f"AND r.{column} < TIMESTAMPTZ '{end.isoformat()}'"
+    )
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+FETCH_BATCH_ROWS = 122_880
 
 
 def fetch(conn: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
     """The result of `sql` as a polars frame (through Arrow: faster than `.pl()`), with
     aware timestamps in UTC whatever the session's time zone."""
-    frame = pl.from_arrow(conn.sql(sql).to_arrow_table())
+    # Streamed in batches: DuckDB does not hold the whole result besides the Arrow copy.
+    batches = conn.sql(sql).to_arrow_reader(FETCH_BATCH_ROWS).read_all()
+    frame = pl.from_arrow(batches, rechunk=False)
     aware = [n for n, t in frame.schema.items() if isinstance(t, pl.Datetime) and t.time_zone]
     return frame.with_columns(pl.col(aware).dt.convert_time_zone("UTC")) if aware else frame
 

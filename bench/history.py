@@ -1,0 +1,99 @@
+"""B7: the transforms at 1/4, 1 and 4 times B1's span of history.
+
+The simulator would take long to serve 40 M samples, so history is made in DuckDB: a real
+sync of the last 12 hours (B1's fleet) is copied back in time, 12 hours per copy, each
+copy with a load id shifted as far as its samples, oldest copy first: the raw tables then
+look like months of 15-minute syncs, stored in load order. For each length: a full
+rebuild (`transform --full`, no read copy) and the SQL floor (`bench.sql_floor`) over the
+same raw rows, each in a fresh process; then one more real 15-minute sync into every
+length and the incremental transform after it.
+"""
+
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bench.runner import run_child
+from bench.simproc import SimProcess
+from sources import raw_schema as rs
+
+COPY_SPAN = timedelta(hours=12)
+LENGTHS = {"1/4": 0.25, "1": 1.0, "4": 4.0}  # times B1's span
+
+
+def extend_history(db_path: Path, copies: int) -> None:
+    """Rewrite each raw telemetry table as `copies` copies of what it holds, each
+    COPY_SPAN earlier than the next, oldest first, the last one the rows as synced."""
+    seconds = int(COPY_SPAN.total_seconds())
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("SET preserve_insertion_order = true")
+        for name, table in rs.RAW_TABLES.items():
+            if not table.telemetry or name not in rs.present_tables(con):
+                continue
+            source, target = f"{rs.DATASET}.{name}", f"{rs.DATASET}.{name}__history"
+            con.execute(f"CREATE OR REPLACE TABLE {target} AS FROM {source} LIMIT 0")
+            for k in range(copies - 1, -1, -1):
+                con.execute(
+                    f"INSERT INTO {target} SELECT * REPLACE ("
+                    f"sampled_at - INTERVAL {k * seconds} SECOND AS sampled_at, "
+                    f"printf('%.6f', CAST(_dlt_load_id AS DOUBLE) - {k * seconds}) "
+                    f"AS _dlt_load_id) FROM {source} ORDER BY rowid"
+                )
+            con.execute(f"DROP TABLE {source}")
+            con.execute(f"ALTER TABLE {target} RENAME TO {name}")
+        con.execute("CHECKPOINT")
+
+
+def _copies(length: float, span: timedelta) -> int:
+    return max(1, round(length * span / COPY_SPAN))
+
+
+def run(
+    sim: SimProcess, work_dir: Path, *, token: str, span: timedelta, steady_minutes: int
+) -> dict[str, Any]:
+    """B7 against `sim` (frozen at its `now`): the figures per history length."""
+    base = work_dir / "b7_base" / "warehouse.duckdb"
+    start = datetime.fromisoformat(sim.now().replace("Z", "+00:00")) - COPY_SPAN
+    synced = run_child("connector", base, sim, token=token, start=start)
+    lengths: dict[str, dict[str, Any]] = {}
+    for label, length in LENGTHS.items():
+        db = work_dir / f"b7_{length}" / "warehouse.duckdb"
+        shutil.copytree(base.parent, db.parent)
+        copies = _copies(length, span)
+        extend_history(db, copies)
+        full = run_child("transform", db, full=True, publish=False)
+        floor = run_child("sql_floor", db)
+        lengths[label] = {
+            "copies": copies,
+            "samples": full["samples"],
+            "full": full,
+            "floor": floor,
+        }
+    sim.advance(steady_minutes * 60)
+    for label, length in LENGTHS.items():
+        db = work_dir / f"b7_{length}" / "warehouse.duckdb"
+        sync = run_child("connector", db, sim, token=token)
+        incremental = run_child("transform", db, publish=False)
+        lengths[label] |= {"sync": sync, "incremental": incremental}
+        shutil.rmtree(db.parent)
+    shutil.rmtree(base.parent)
+    return {"base_sync": synced, "span_days": span / timedelta(days=1), "lengths": lengths} | (
+        summary(lengths)
+    )
+
+
+def summary(lengths: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The ratios the targets are about."""
+    first, one, last = (lengths[k] for k in LENGTHS)
+    for figures in lengths.values():
+        figures["full_over_floor"] = figures["floor"]["seconds"] / figures["full"]["seconds"]
+    return {
+        "peak_rss_mb": max(f["full"]["peak_rss_mb"] for f in lengths.values()),
+        "peak_growth": last["full"]["peak_rss_mb"] / first["full"]["peak_rss_mb"] - 1,
+        "incremental_growth": last["incremental"]["seconds"] / first["incremental"]["seconds"] - 1,
+        "incremental_over_full": one["incremental"]["seconds"] / one["full"]["seconds"],
+        "min_full_over_floor": min(f["full_over_floor"] for f in lengths.values()),
+    }

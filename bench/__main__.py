@@ -1,11 +1,12 @@
-"""`python -m bench` (`make bench`): every scenario of issue 7, a table, a JSON file.
+"""`python -m bench` (`make bench`): every scenario of issues 7 and 16, a table, a JSON file.
 
-    .venv/bin/python -m bench                 # B1-B6, and B1-B2 on the published API
+    .venv/bin/python -m bench                 # B1-B7, and B1-B2 on the published API
     .venv/bin/python -m bench --quick         # the smoke variant: one tiny company, seconds
 
 The simulator runs in its own process without a rate limit; each contender runs in a
 fresh process. B1-B4 run against the integration profile (the API plus `/connection`,
-`/companies` and sensor types); then B1 and B2 again against a simulator serving only
+`/companies` and sensor types), and B7 (`bench.history`) the transforms at three
+lengths of history; then B1 and B2 again against a simulator serving only
 the published API (`--profile public`), where the companies are configured, windows end
 at the local clock and a first sync probes each monitored asset for its sensor type.
 Results go to `bench/results/latest.json` (or `--out`).
@@ -20,7 +21,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from bench import lake_bench, webhooks_bench
+from bench import history, lake_bench, webhooks_bench
+from bench.columns import BACKFILL
 from bench.report import machine, table, targets
 from bench.scenarios import (
     BenchConfig,
@@ -47,7 +49,7 @@ QUICK = {
 
 
 def run(config: BenchConfig) -> dict[str, Any]:
-    """Run B1-B6 with `config`; the results, with the machine and the targets met."""
+    """Run B1-B7 with `config`; the results, with the machine and the targets met."""
     started = time.monotonic()
     results: dict[str, Any] = {"machine": machine(), "config": asdict(config)}
     laps: dict[str, float] = {}
@@ -68,6 +70,14 @@ def run(config: BenchConfig) -> dict[str, Any]:
         else:  # the smoke run: two connections to its one small company
             results["B6"] = lake_bench.run(sim, config.work_dir, config.token, connections=2)
         lap("B6")
+        results["B7"] = history.run(
+            sim,
+            config.work_dir,
+            token=config.token,
+            span=BACKFILL,
+            steady_minutes=config.steady_minutes,
+        )
+        lap("B7")
     public = replace(config, scale=config.public_scale or config.scale)
     now = public_now(public)
     with SimProcess(scale=public.scale, days=public.days, now=now, profile="public") as sim:

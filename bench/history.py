@@ -18,6 +18,7 @@ import duckdb
 
 from bench.runner import run_child
 from bench.simproc import SimProcess
+from bench.sql_floor import floor_name, queries
 from sources import raw_schema as rs
 
 COPY_SPAN = timedelta(hours=12)
@@ -66,12 +67,8 @@ def run(
         extend_history(db, copies)
         full = run_child("transform", db, full=True, publish=False)
         floor = run_child("sql_floor", db)
-        lengths[label] = {
-            "copies": copies,
-            "samples": full["samples"],
-            "full": full,
-            "floor": floor,
-        }
+        lengths[label] = {"copies": copies, "samples": full["samples"], "full": full}
+        lengths[label]["floor"] = floor
     sim.advance(steady_minutes * 60)
     for label, length in LENGTHS.items():
         db = work_dir / f"b7_{length}" / "warehouse.duckdb"
@@ -85,11 +82,17 @@ def run(
     )
 
 
+def floor_matches(full: dict[str, Any], floor: dict[str, Any]) -> bool:
+    """The floor wrote as many rows to each table as the transform did to its twin."""
+    return all(full["rows"].get(clean) == floor["rows"][floor_name(clean)] for clean in queries())
+
+
 def summary(lengths: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The ratios the targets are about."""
     first, one, last = (lengths[k] for k in LENGTHS)
     for figures in lengths.values():
         figures["full_over_floor"] = figures["floor"]["seconds"] / figures["full"]["seconds"]
+        figures["floor_matches"] = floor_matches(figures["full"], figures["floor"])
     return {
         "peak_rss_mb": max(f["full"]["peak_rss_mb"] for f in lengths.values()),
         "peak_growth": last["full"]["peak_rss_mb"] / first["full"]["peak_rss_mb"] - 1,

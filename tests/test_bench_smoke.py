@@ -65,6 +65,10 @@ def public_world(results) -> World:
     return _world(datetime.fromisoformat(results["public"]["now"]))
 
 
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def quick_components(world: World) -> list:
     token = next(t for t in world.tokens.values() if t.name == QUICK["token"])
     return world.components(token.company_ids)
@@ -106,9 +110,20 @@ def sync_start(run: dict) -> datetime:
 
 
 def test_every_scenario_and_target_is_reported(results):
-    assert {"B1", "B2", "B3", "B4", "B5", "B6", "public", "machine", "config"} <= results.keys()
+    assert {
+        "B1",
+        "B2",
+        "B3",
+        "B4",
+        "B5",
+        "B6",
+        "B7",
+        "public",
+        "machine",
+        "config",
+    } <= results.keys()
     assert {"B1", "B2", "now"} <= results["public"].keys()
-    assert len(results["targets"]) == 12
+    assert len(results["targets"]) == 18
     assert results["machine"]["cpus"] >= 1
 
 
@@ -189,3 +204,19 @@ def test_the_lake_and_the_file_hold_every_connections_samples(results, world):
     assert b6["lake_rows"] == expected
     assert b6["lake_parallel_s"] > 0
     assert b6["lake_transform_s"] > 0
+
+
+def test_history_lengths_hold_the_synced_half_day_copied_back_and_the_floor_matches(results, world):
+    b7 = results["B7"]
+    now = _instant(b7["base_sync"]["now"])
+    half_day = samples(world, now - timedelta(hours=12), now)
+    assert b7["base_sync"]["samples"] == half_day > 100
+    # 14 days x 1/4, 1 and 4, in copies of 12 hours
+    assert [f["copies"] for f in b7["lengths"].values()] == [7, 28, 112]
+    for figures in b7["lengths"].values():
+        assert figures["samples"] == figures["copies"] * half_day
+        assert figures["floor_matches"]
+        assert figures["full"]["rows"]["clean.fct_vibration"] > 0
+        assert figures["incremental"]["up_to_date"] is False
+        assert figures["incremental"]["rebuilt_partitions"] > 0
+    assert b7["peak_rss_mb"] > 50

@@ -143,7 +143,7 @@ class Warehouse:
             return []
         if not self.db_path.exists():
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
-            config = {"storage_compatibility_version": "v1.0.0"}  # see STACK-NOTES
+            config = {"storage_compatibility_version": settings.DUCKDB_STORAGE_VERSION}
             duckdb.connect(str(self.db_path), config=config).close()
         return migrate(self.db_path)
 

@@ -1,10 +1,12 @@
 """The partitioned step of a run: telemetry facts, their quarantines and daily aggregates.
 
-Raw rows are processed in batches of about BATCH_ROWS fact rows (an energy sample
-becomes one fact row per phase): runs of whole UTC days for a full build (the facts are
-then stored in time order), groups of whole assets for an incremental one. Memory stays
-bounded whatever the warehouse size, and every (asset_id, day) partition is complete
-inside one batch.
+Raw rows are processed in batches of about BATCH_ROWS times the step's `batch_scale`
+raw rows, sized so that every step's batch takes about the same memory (an energy sample
+becomes one fact row per phase; rpm and interval rows are narrow). A full build reads
+runs of whole UTC days, oldest first, so the facts are stored in time order, and cuts a
+day bigger than a batch into runs of whole assets; an incremental one reads groups of
+whole assets. Every (asset_id, day) partition is complete inside one batch, and peak
+memory depends on neither the history nor the fleet (bench/ B7).
 
 - Incremental: inside the run's transaction, rewrite the fact and quarantine rows of the
   keys the new loads carry (`row_sets.KeyRows`), then recompute the daily aggregates of
@@ -42,6 +44,7 @@ from transforms.warehouse.duckdb_io import (
     raw_columns,
     read_raw,
     registered,
+    release_freed_memory,
     time_slices,
 )
 from transforms.warehouse.row_sets import KeyRows, PartitionRows, RowSet
@@ -94,12 +97,13 @@ STEPS = {
 def _raw_batches(
     conn: duckdb.DuckDBPyConnection, step: TelemetryStep, rows: RowSet | None
 ) -> Iterator[pl.DataFrame]:
-    """`step`'s deduplicated raw rows (those in `rows`, if given) in batches that make
-    about BATCH_ROWS fact rows each.
+    """`step`'s deduplicated raw rows (those in `rows`, if given) in batches of about
+    BATCH_ROWS x `step.batch_scale` rows.
 
-    A whole build reads runs of whole UTC days, oldest first, so the facts are stored in
-    time order: a later run's lookups, bounded in time, skip the row groups of older
-    days. A set of rows is read in groups of whole assets.
+    A whole build reads `time_slices`: whole UTC days oldest first (a big day by runs of
+    assets), so the facts are stored in time order and a later run's lookups, bounded in
+    time, skip the row groups of older days. A set of rows is read in groups of whole
+    assets.
     """
     if raw_columns(conn, step.raw) is None:
         return
@@ -131,6 +135,8 @@ def _fill(
             frames[step.aggregate_table] = step.aggregate(fact)
         for name, frame in frames.items():
             insert(conn, targets[name], validate(name, conform(name, frame)))
+        del raw, fact, quarantined, frames
+        release_freed_memory()
 
 
 def rebuild(

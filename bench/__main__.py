@@ -45,6 +45,7 @@ QUICK = {
     "token": "jaguar",
     "webhook_seconds": 0.5,
     "webhook_concurrency": 8,
+    "history_lengths": ("1/4", "4"),
 }
 
 
@@ -76,6 +77,7 @@ def run(config: BenchConfig) -> dict[str, Any]:
             token=config.token,
             span=BACKFILL,
             steady_minutes=config.steady_minutes,
+            lengths_run=config.history_lengths,
         )
         lap("B7")
     public = replace(config, scale=config.public_scale or config.scale)

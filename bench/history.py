@@ -53,14 +53,22 @@ def _copies(length: float, span: timedelta) -> int:
 
 
 def run(
-    sim: SimProcess, work_dir: Path, *, token: str, span: timedelta, steady_minutes: int
+    sim: SimProcess,
+    work_dir: Path,
+    *,
+    token: str,
+    span: timedelta,
+    steady_minutes: int,
+    lengths_run: tuple[str, ...] = tuple(LENGTHS),
 ) -> dict[str, Any]:
-    """B7 against `sim` (frozen at its `now`): the figures per history length."""
+    """B7 against `sim` (frozen at its `now`): the figures per history length (those of
+    `lengths_run`, keys of LENGTHS, shortest first)."""
     base = work_dir / "b7_base" / "warehouse.duckdb"
     start = datetime.fromisoformat(sim.now().replace("Z", "+00:00")) - COPY_SPAN
     synced = run_child("connector", base, sim, token=token, start=start)
     lengths: dict[str, dict[str, Any]] = {}
-    for label, length in LENGTHS.items():
+    for label in lengths_run:
+        length = LENGTHS[label]
         db = work_dir / f"b7_{length}" / "warehouse.duckdb"
         shutil.copytree(base.parent, db.parent)
         copies = _copies(length, span)
@@ -70,8 +78,8 @@ def run(
         lengths[label] = {"copies": copies, "samples": full["samples"], "full": full}
         lengths[label]["floor"] = floor
     sim.advance(steady_minutes * 60)
-    for label, length in LENGTHS.items():
-        db = work_dir / f"b7_{length}" / "warehouse.duckdb"
+    for label in lengths_run:
+        db = work_dir / f"b7_{LENGTHS[label]}" / "warehouse.duckdb"
         sync = run_child("connector", db, sim, token=token)
         incremental = run_child("transform", db, publish=False)
         lengths[label] |= {"sync": sync, "incremental": incremental}
@@ -88,8 +96,10 @@ def floor_matches(full: dict[str, Any], floor: dict[str, Any]) -> bool:
 
 
 def summary(lengths: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The ratios the targets are about."""
-    first, one, last = (lengths[k] for k in LENGTHS)
+    """The ratios the targets are about (at 1 x, or the longest history without it)."""
+    runs = list(lengths.values())
+    first, last = runs[0], runs[-1]
+    one = lengths.get("1", last)
     for figures in lengths.values():
         figures["full_over_floor"] = figures["floor"]["seconds"] / figures["full"]["seconds"]
         figures["floor_matches"] = floor_matches(figures["full"], figures["floor"])

@@ -48,6 +48,7 @@ class BenchConfig:
     webhook_concurrency: int = 64
     now: datetime = field(default=NOW)
     public_scale: int | None = None  # the published-API runs' scale; None: `scale`
+    history_lengths: tuple[str, ...] = ("1/4", "1", "4")  # B7's, times B1's span
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,9 @@ def extend_history(db_path: Path, copies: int) -> None:
     seconds = int(COPY_SPAN.total_seconds())
     with duckdb.connect(str(db_path)) as con:
         con.execute("SET preserve_insertion_order = true")
+        present = rs.present_tables(con)
         for name, table in rs.RAW_TABLES.items():
-            if not table.telemetry or name not in rs.present_tables(con):
+            if not table.telemetry or name not in present:
                 continue
             source, target = f"{rs.DATASET}.{name}", f"{rs.DATASET}.{name}__history"
             con.execute(f"CREATE OR REPLACE TABLE {target} AS FROM {source} LIMIT 0")
@@ -75,8 +76,12 @@ def run(
         extend_history(db, copies)
         full = run_child("transform", db, full=True, publish=False)
         floor = run_child("sql_floor", db)
-        lengths[label] = {"copies": copies, "samples": full["samples"], "full": full}
-        lengths[label]["floor"] = floor
+        lengths[label] = {
+            "copies": copies,
+            "samples": full["samples"],
+            "full": full,
+            "floor": floor,
+        }
     sim.advance(steady_minutes * 60)
     for label in lengths_run:
         db = work_dir / f"b7_{LENGTHS[label]}" / "warehouse.duckdb"
@@ -85,9 +90,8 @@ def run(
         lengths[label] |= {"sync": sync, "incremental": incremental}
         shutil.rmtree(db.parent)
     shutil.rmtree(base.parent)
-    return {"base_sync": synced, "span_days": span / timedelta(days=1), "lengths": lengths} | (
-        summary(lengths)
-    )
+    figures = {"base_sync": synced, "span_days": span / timedelta(days=1), "lengths": lengths}
+    return figures | summary(lengths)
 
 
 def floor_matches(full: dict[str, Any], floor: dict[str, Any]) -> bool:

@@ -122,9 +122,8 @@ def _energy() -> str:
     volts = [f"average_{p}" for p in PHASES_BY_QUANTITY["voltage"]]
     quantities = ", ".join(f"'{q}'" for q in PHASES_BY_QUANTITY)
     rules = [
-        *_common()[:1],
+        *_common(),
         f"quantity NOT IN ({quantities})",
-        *_common()[1:],
         f"(quantity = 'current' AND ({_any_below_zero(columns('current'))})) OR "
         f"(quantity = 'voltage' AND ({_any_below_zero(columns('voltage'))}))",
         "quantity = 'power-factor' AND ("

@@ -106,7 +106,7 @@ def streams(world: World) -> int:
 
 def sync_start(run: dict) -> datetime:
     """Where a first sync on the published API began: 14 days before its local clock."""
-    return datetime.fromisoformat(run["now"].replace("Z", "+00:00")) - BACKFILL
+    return _instant(run["now"]) - BACKFILL
 
 
 def test_every_scenario_and_target_is_reported(results):

@@ -29,7 +29,7 @@ TELEMETRY_BATCH_ROWS = 100_000  # rows per Arrow table handed to dlt
 DUCKDB_MEMORY_LIMIT = "160MB"  # DuckDB's cache while loading; it spills beyond (bench/ B3)
 # The storage format a new warehouse file is written in. DuckDB 1.5's own: with the
 # v1.0.0 format, a checkpoint after a few deletes in a big table rewrites the metadata of
-# every row group (0.8 s for 79 M energy rows, 0.015 s in this format: bench/ B7), and
+# every row group (0.8 s for 79 M energy rows, 0.015 s in this format: B7's warehouse), and
 # every incremental transform deletes the rows it rewrites. Readers open the read copy,
 # which stays v1.0.0 for older DuckDB tools (transforms/warehouse/read_copy.py).
 DUCKDB_STORAGE_VERSION = "v1.5.0"

@@ -183,6 +183,7 @@ def _lost_a_race(exc: PipelineStepFailed) -> bool:
 def _finish_pending(pipeline: dlt.Pipeline, report: SyncReport) -> None:
     """Load a package a killed sync left extracted but not loaded, before extracting anew."""
     if pipeline.has_pending_data:
+        _adopt_package_schemas(pipeline)
         info = pipeline.run()
         # None: dlt discarded a package whose pipeline state was never saved (killed
         # right after extracting on a first sync); nothing of it was committed either.
@@ -190,6 +191,22 @@ def _finish_pending(pipeline: dlt.Pipeline, report: SyncReport) -> None:
             report.load_ids.extend(info.loads_ids)
         with pipeline.sql_client() as client:
             raw_dataset.drop_duplicate_samples(client, rs.TELEMETRY_TABLES, report.connection)
+
+
+def _adopt_package_schemas(pipeline: dlt.Pipeline) -> None:
+    """Store an extracted package's schema where it is newer than the pipeline's own.
+
+    dlt commits an extracted package (with the schema that grew during the extract) just
+    before it saves that schema as the pipeline's; a sync killed in between leaves the
+    older schema stored, and normalize, which prefers the stored one, then fails on the
+    package's new tables ("Table not found") at every later sync. The package's schema
+    grew from the stored one, so a higher version is a strict superset.
+    """
+    stored = set(pipeline.schemas.list_schemas())
+    for load_id in pipeline.list_extracted_load_packages():
+        schema = pipeline.get_load_package_info(load_id).schema
+        if schema.name in stored and schema.version > pipeline.schemas[schema.name].version:
+            pipeline.schemas.save_schema(schema)
 
 
 def _auth_cause(exc: BaseException) -> AuthError | None:

@@ -2,7 +2,8 @@
 
 `RawWarehouse(path).load(table, rows, load_id=...)` merges rows into
 `tractian_raw.<table>` like dlt does (replace on the raw primary key), with the raw
-contract's Arrow schema plus `_dlt_load_id` and `_dlt_id`. Rows are dicts with any
+contract's Arrow schema plus `_dlt_load_id` and `_dlt_id`, and records the load as
+completed in `tractian_raw._dlt_loads`. Rows are dicts with any
 subset of the contract columns (the rest are null; `connection_name` defaults to
 "main").
 """
@@ -42,6 +43,20 @@ def arrow_rows(table: str, rows: list[dict], load_id: str) -> pa.Table:
     return pa.table(columns)
 
 
+def _record_load(conn: duckdb.DuckDBPyConnection, load_id: str) -> None:
+    """Mark `load_id` completed in dlt's `_dlt_loads`, as dlt does at the end of a load."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS tractian_raw._dlt_loads (load_id VARCHAR, "
+        "schema_name VARCHAR, status BIGINT, inserted_at TIMESTAMPTZ, "
+        "schema_version_hash VARCHAR)"
+    )
+    conn.execute(
+        "INSERT INTO tractian_raw._dlt_loads SELECT ?, 'tractian', 0, now(), NULL "
+        "WHERE ? NOT IN (SELECT load_id FROM tractian_raw._dlt_loads)",
+        [load_id, load_id],
+    )
+
+
 class RawWarehouse:
     """A warehouse file with raw tables written by hand."""
 
@@ -52,12 +67,15 @@ class RawWarehouse:
         """Merge `rows` on the raw primary key, as dlt's delete-insert does."""
         self._write(table, rows, load_id, replace=True)
 
-    def append(self, table: str, rows: list[dict], load_id: str) -> None:
+    def append(self, table: str, rows: list[dict], load_id: str, *, completed: bool = True) -> None:
         """Append `rows` as the connector appends telemetry: a key already held is not
-        replaced, so a slipped duplicate stays (what a resumed load can leave)."""
-        self._write(table, rows, load_id, replace=False)
+        replaced, so a slipped duplicate stays (what a resumed load can leave).
+        `completed=False`: the package is not marked done (a sync killed mid-load)."""
+        self._write(table, rows, load_id, replace=False, completed=completed)
 
-    def _write(self, table: str, rows: list[dict], load_id: str, *, replace: bool) -> None:
+    def _write(
+        self, table: str, rows: list[dict], load_id: str, *, replace: bool, completed: bool = True
+    ) -> None:
         key = RAW_TABLES[table].primary_key
         batch = arrow_rows(table, rows, load_id)
         conn = duckdb.connect(str(self.path))
@@ -74,6 +92,8 @@ class RawWarehouse:
                     f"(SELECT 1 FROM batch b WHERE {match})"
                 )
             conn.execute(f"INSERT INTO tractian_raw.{table} SELECT * FROM batch")
+            if completed:
+                _record_load(conn, load_id)
         finally:
             conn.close()
 

@@ -1,8 +1,9 @@
 """What a run has to rebuild: the loads it has not seen, the keys they brought
 (`row_sets.ChangedKeys`) and the partitions those keys fall in.
 
-Processed load ids are kept in `clean._transform_loads` (a set, not a watermark: a
-pending load package of one connection can land after a newer load of another). The
+The loads are the packages dlt completed (`tractian_raw._dlt_loads`). Processed load ids
+are kept in `clean._transform_loads` (a set, not a watermark: a pending load package of
+one connection can land after a newer load of another). The
 partitions to rebuild for a telemetry table are the (asset_id, UTC day) pairs of its raw
 rows carrying a new `_dlt_load_id` (late samples and re-read or edited ones alike),
 widened by `widen_for_assets` to every partition of an asset whose standing changed
@@ -16,10 +17,19 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from transforms.raw import LOAD_ID, RAW_TABLES, TELEMETRY_TABLES, RawTable
+from transforms.raw import LOAD_ID, RAW_SCHEMA, RAW_TABLES, TELEMETRY_TABLES, RawTable
 from transforms.tables import LOADS, RUNS
-from transforms.warehouse.duckdb_io import day_number, fetch, raw_columns, registered, table_exists
+from transforms.warehouse.duckdb_io import (
+    RawTableError,
+    day_number,
+    fetch,
+    raw_columns,
+    registered,
+    table_exists,
+)
 from transforms.warehouse.row_sets import ChangedKeys, changed_keys
+
+DLT_LOADS = f"{RAW_SCHEMA}._dlt_loads"  # dlt's record of the load packages it completed
 
 # Bump when a table's layout or a rule changes: the next run then rebuilds everything.
 # 2: energy quantities and units as the published API serves them; demand and cost;
@@ -84,14 +94,23 @@ def _present_tables(conn: duckdb.DuckDBPyConnection) -> list[tuple[RawTable, set
 
 
 def raw_load_ids(conn: duckdb.DuckDBPyConnection) -> tuple[list[str], bool]:
-    """(every load id in the raw tables, whether every raw table has a load id column)."""
+    """(the completed loads, whether every raw table has a load id column).
+
+    The loads come from dlt's own record of completed load packages
+    (`tractian_raw._dlt_loads`), not from the raw tables' load id columns: that list
+    does not grow with the telemetry, and a package a killed sync left half loaded is
+    not taken as done before its rest has landed (the next sync completes it, and the
+    next run transforms all of it).
+    """
     present = _present_tables(conn)
-    with_ids = [t for t, columns in present if LOAD_ID in columns]
-    if not with_ids:
-        return [], not present
-    union = " UNION ".join(f"SELECT DISTINCT {LOAD_ID} FROM {t.qualified}" for t in with_ids)
-    rows = conn.sql(f"SELECT {LOAD_ID} FROM ({union}) WHERE {LOAD_ID} IS NOT NULL ORDER BY 1")
-    return [r[0] for r in rows.fetchall()], len(with_ids) == len(present)
+    if not present:
+        return [], True
+    if not table_exists(conn, DLT_LOADS):
+        raise RawTableError(
+            f"{DLT_LOADS} is missing: the raw tables were not loaded by dlt (run `sync`)"
+        )
+    rows = conn.sql(f"SELECT DISTINCT load_id FROM {DLT_LOADS} WHERE status = 0 ORDER BY 1")
+    return [r[0] for r in rows.fetchall()], all(LOAD_ID in columns for _, columns in present)
 
 
 def plan_run(

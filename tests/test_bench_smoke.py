@@ -7,6 +7,7 @@ file must hold every scenario, with figures that agree with what the simulator s
 not asserted here: that is the harness's own job.
 """
 
+import fcntl
 import json
 import subprocess
 import sys
@@ -34,8 +35,22 @@ PROBES = {"vibration": 1, "energy": 2}
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    out = tmp_path_factory.mktemp("bench") / "latest.json"
+def results(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict:
+    """The quick bench's results, run once per session: under xdist the first worker to
+    need them runs it (about a minute) while the others wait on its lock, instead of
+    each running its own."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # the session's directory, common to its workers
+    out = shared / "bench-quick.json"
+    with open(shared / "bench-quick.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not out.exists():
+            _run_quick_bench(out)
+    return json.loads(out.read_text())
+
+
+def _run_quick_bench(out: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
         cwd=REPO,
@@ -47,7 +62,6 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| B1 backfill" in done.stdout
     assert "| B1 backfill, published API" in done.stdout
-    return json.loads(out.read_text())
 
 
 def _world(now: datetime) -> World:

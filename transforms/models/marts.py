@@ -56,6 +56,7 @@ class AssetHealthDaily(pa.DataFrameModel):
     samples: int = pa.Field(ge=0)
     expected_samples: float = pa.Field(ge=0, nullable=True)
     completeness: float = pa.Field(ge=0, nullable=True)
+    span_hours: float = pa.Field(ge=0, le=24)
     powered_hours: float = pa.Field(ge=0, le=24)
     vel_rms_p95_mm_s: float = pa.Field(ge=0, nullable=True)
     vel_rms_max_mm_s: float = pa.Field(ge=0, nullable=True)

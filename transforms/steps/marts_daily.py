@@ -72,18 +72,30 @@ def data_as_of(daily: dict[str, pl.DataFrame], latest_load_at: datetime | None) 
     return min(max(latest), latest_load_at)
 
 
+def data_starts(daily: dict[str, pl.DataFrame]) -> dict[str, datetime | None]:
+    """Per sensor type, its first sample in the warehouse: where its data starts."""
+    return {kind: aggregate["first_sampled_at"].min() for kind, aggregate in daily.items()}
+
+
 def _component_ranges(
-    components: pl.DataFrame, sensor_type: str, aggregate: pl.DataFrame, as_of: datetime
+    components: pl.DataFrame,
+    sensor_type: str,
+    aggregate: pl.DataFrame,
+    as_of: datetime,
+    starts: pl.DataFrame,
 ) -> pl.DataFrame:
     """asset_id, sensor_type, first_day, last_day, data_start for one sensor type."""
     seen = aggregate.group_by("asset_id").agg(
         pl.col("day").min().alias("first_day"), pl.col("day").max().alias("last_day")
     )
-    typed = components.filter(pl.col("sensor_type") == sensor_type).join(
-        seen, on="asset_id", how="left"
+    typed = (
+        components.filter(pl.col("sensor_type") == sensor_type)
+        .join(seen, on="asset_id", how="left")
+        .join(starts, on="asset_id", how="left")
     )
+    first_day = pl.col("first_day").fill_null(pl.lit(aggregate["day"].min(), dtype=pl.Date))
     return typed.with_columns(
-        pl.col("first_day").fill_null(pl.lit(aggregate["day"].min(), dtype=pl.Date)),
+        pl.max_horizontal(first_day, pl.col("grid_start")).alias("first_day"),
         pl.when(pl.col("is_deleted"))
         .then(pl.col("last_day"))
         .otherwise(pl.max_horizontal(pl.lit(as_of.date()), pl.col("last_day"))),
@@ -92,17 +104,23 @@ def _component_ranges(
 
 
 def component_days(
-    components: pl.DataFrame, daily: dict[str, pl.DataFrame], as_of: datetime
+    components: pl.DataFrame,
+    daily: dict[str, pl.DataFrame],
+    as_of: datetime,
+    starts: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The grid: asset_id, sensor_type, day, span_start, span_end.
 
     `components`: asset_id, sensor_type, is_deleted; `daily`: sensor type -> its daily
     aggregate. A span runs from midnight (or, on the first day of the warehouse's data
     of that sensor type, from its first sample: nothing is known before) to the next
-    midnight (or `as_of`).
+    midnight (or `as_of`). `starts` (asset_id, grid_start) leaves out a component's days
+    before its grid_start (null: none left out).
     """
+    if starts is None:
+        starts = pl.DataFrame(schema={"asset_id": pl.String, "grid_start": pl.Date})
     ranges = pl.concat(
-        [_component_ranges(components, kind, agg, as_of) for kind, agg in daily.items()]
+        [_component_ranges(components, kind, agg, as_of, starts) for kind, agg in daily.items()]
     )
     grid = (
         ranges.filter(pl.col("first_day").is_not_null() & pl.col("last_day").is_not_null())
@@ -167,11 +185,28 @@ def _edges(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _cadence(aggregate: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
+# Aggregate column -> cadence column, per sensor type.
+_CADENCES = {
+    "vibration": {
+        "median_gap_powered_s": "_powered_cadence",
+        "median_gap_stopped_s": "_stopped_cadence",
+    },
+    "energy": {"median_gap_s": "_cadence"},
+}
+
+
+def _cadence(aggregate: pl.DataFrame, sensor_type: str) -> pl.DataFrame:
     """asset_id and each sensor's cadence in seconds: the median over its days of each
-    daily median gap column (`columns`: aggregate column -> cadence column)."""
+    daily median gap column."""
     return aggregate.group_by("asset_id").agg(
-        pl.col(daily).median().alias(cadence) for daily, cadence in columns.items()
+        pl.col(daily).median().alias(cadence) for daily, cadence in _CADENCES[sensor_type].items()
+    )
+
+
+def cadences(daily: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """asset_id and its cadences, of every sensor type in `daily`."""
+    return pl.concat(
+        [_cadence(aggregate, kind) for kind, aggregate in daily.items()], how="diagonal"
     )
 
 
@@ -191,10 +226,7 @@ def vibration_days(grid: pl.DataFrame, vibration_daily: pl.DataFrame) -> pl.Data
             vibration_daily, on=["asset_id", "day"], how="left"
         )
     )
-    cadence = _cadence(
-        vibration_daily,
-        {"median_gap_powered_s": "_powered_cadence", "median_gap_stopped_s": "_stopped_cadence"},
-    )
+    cadence = _cadence(vibration_daily, "vibration")
     powered_s = (
         pl.col("powered_seconds_between")
         + pl.col("head_hours") * 3600 * pl.col("first_powered").cast(pl.Float64)
@@ -219,7 +251,7 @@ def energy_days(grid: pl.DataFrame, energy_daily: pl.DataFrame) -> pl.DataFrame:
             energy_daily, on=["asset_id", "day"], how="left"
         )
     )
-    cadence = _cadence(energy_daily, {"median_gap_s": "_cadence"})
+    cadence = _cadence(energy_daily, "energy")
     return rows.join(cadence, on="asset_id", how="left").with_columns(
         _expected(pl.col("span_hours"), pl.col("_cadence")).alias("expected_samples"),
         pl.lit(None, dtype=pl.Boolean).alias("stuck_value"),

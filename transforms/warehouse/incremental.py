@@ -35,7 +35,8 @@ DLT_LOADS = f"{RAW_SCHEMA}._dlt_loads"  # dlt's record of the load packages it c
 # 2: energy quantities and units as the published API serves them; demand and cost;
 # dim_asset's sensor type from detections too (`sensor_type_source`).
 # 3: reliability marts by the standards; side values nulled on kept vibration rows.
-TRANSFORM_VERSION = 3
+# 4: marts.asset_health_daily.span_hours (the monthly KPIs read it back).
+TRANSFORM_VERSION = 4
 
 
 @dataclass

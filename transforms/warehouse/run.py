@@ -24,6 +24,7 @@ from transforms import category_map, zone_config
 from transforms.models import MODELS, table_schema
 from transforms.steps import vibration_zones
 from transforms.steps.telemetry_facts import Context
+from transforms.warehouse import mart_scope
 from transforms.warehouse.build_marts import build_marts
 from transforms.warehouse.build_telemetry import STEPS, drop_stages, rebuild, stage, swap_in_stage
 from transforms.warehouse.build_whole_tables import (
@@ -72,6 +73,7 @@ class TransformReport:
     as_of: datetime | None = None
     read_copy: Path | None = None
     duration_s: float = 0.0
+    recomputed_mart_rows: int | None = None  # daily mart rows; None: all (or none to do)
 
     def summary(self) -> str:
         """A few human-readable lines for the CLI."""
@@ -79,6 +81,8 @@ class TransformReport:
             head = f"transform: up to date (run {self.run_id}), no new load"
         else:
             scope = "full rebuild" if self.full else f"{self.rebuilt_partitions} partitions"
+            if self.recomputed_mart_rows is not None:
+                scope += f", {self.recomputed_mart_rows} daily mart rows"
             head = f"transform run {self.run_id}: {self.new_loads} new loads, {scope}"
         lines = [f"{head}, {self.duration_s:.1f}s"]
         lines += [f"  {name}: {count} rows" for name, count in self.rows.items()]
@@ -130,8 +134,9 @@ def _apply(
     dimensions: Dimensions,
     ctx: Context,
     changed: dict[str, KeyRows],
-) -> Changes:
+) -> tuple[Changes, int | None]:
     """Inside the transaction: write everything and record the run."""
+    previous_marts = None if plan.full else mart_scope.previous_inputs(conn)
     write_dimensions(conn, dimensions)
     rewritten: dict[str, RowSet] = {}
     for raw_name, step in STEPS.items():
@@ -144,9 +149,19 @@ def _apply(
         if step.aggregate_table:
             rewritten[step.aggregate_table] = PartitionRows(parts, "day")
     build_records(conn, plan, dimensions)
-    as_of = build_marts(conn, plan.latest_load_at, plan.started_at)
-    record_run(conn, plan, datetime.now(UTC), as_of)
-    return Changes(plan.run_id, None if plan.full else plan.previous_run_id, rewritten)
+    marts = build_marts(
+        conn, plan.latest_load_at, plan.started_at, previous_marts, _rewritten_partitions(plan)
+    )
+    record_run(conn, plan, datetime.now(UTC), marts.as_of)
+    changes = Changes(plan.run_id, None if plan.full else plan.previous_run_id, rewritten)
+    return changes, marts.recomputed_rows
+
+
+def _rewritten_partitions(plan: Plan) -> pl.DataFrame | None:
+    """(asset_id, day) of every telemetry partition the run rewrote; None: all (full)."""
+    if plan.full:
+        return None
+    return pl.concat([parts for parts in plan.partitions.values() if parts is not None])
 
 
 def _counts(conn: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
@@ -191,10 +206,11 @@ def transform(
         plan = plan_run(
             conn, full=full, config_digest=config.digest(), outputs_current=_outputs_current(conn)
         )
+        recomputed = None
         if plan.nothing_to_do:
             _republish_if_stale(conn, plan, target_copy)
         else:
-            _commit(conn, plan, config, target_copy)
+            recomputed = _commit(conn, plan, config, target_copy)
         rows, quarantined = _counts(conn)
         last = last_run(conn)
     return TransformReport(
@@ -208,18 +224,20 @@ def transform(
         as_of=last["as_of"] if last else None,
         read_copy=target_copy,
         duration_s=time.monotonic() - started,
+        recomputed_mart_rows=recomputed,
     )
 
 
 def _commit(
     conn: duckdb.DuckDBPyConnection, plan: Plan, config: Configuration, target: Path | None
-) -> None:
-    """Prepare, apply the plan in one transaction, then publish the read copy."""
+) -> int | None:
+    """Prepare, apply the plan in one transaction, then publish the read copy; returns
+    the daily mart rows recomputed (None: all)."""
     try:
         dimensions, ctx, changed = _prepare(conn, plan, config)
         conn.execute("BEGIN")
         try:
-            changes = _apply(conn, plan, dimensions, ctx, changed)
+            changes, recomputed = _apply(conn, plan, dimensions, ctx, changed)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -229,6 +247,7 @@ def _commit(
         raise
     if target is not None:
         publish_read_copy(conn, target, changes)
+    return recomputed
 
 
 def _republish_if_stale(conn: duckdb.DuckDBPyConnection, plan: Plan, target: Path | None) -> None:

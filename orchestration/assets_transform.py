@@ -31,7 +31,7 @@ MARTS_FRESHNESS = dg.FreshnessPolicy.time_window(
 _GROUPS = {t.CLEAN: "clean", t.MARTS: "marts", t.QUARANTINE: "quarantine"}
 _WHAT = {
     t.CLEAN: "Clean table: typed, deduplicated on its business key, validated by its model",
-    t.MARTS: "Mart: answers for the reliability team, rebuilt whole every run",
+    t.MARTS: "Mart: answers for the reliability team, brought up to date every run",
     t.QUARANTINE: "Raw rows that broke a rule, with the rules they broke",
 }
 

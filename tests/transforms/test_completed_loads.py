@@ -6,22 +6,13 @@ import duckdb
 import pytest
 
 from tests.transforms.conftest import records, run
-from tests.transforms.plant import COMPANY, load_plant
-from tests.transforms.rawdb import load_id_at, ts
+from tests.transforms.plant import load_plant
+from tests.transforms.rawdb import load_id_at
+from tests.transforms.test_incremental import vib
 from transforms.warehouse.duckdb_io import RawTableError
 
 FIRST = load_id_at("2024-03-03 06:00")
 KILLED = load_id_at("2024-03-04 06:00")
-
-
-def vib(at: str) -> dict:
-    return {
-        "company_id": COMPANY,
-        "asset_id": "V1",
-        "sampled_at": ts(at),
-        "powered": True,
-        "vel_rms_x": 1.0,
-    }
 
 
 def clean_times(raw) -> list[str]:
@@ -33,17 +24,17 @@ def clean_times(raw) -> list[str]:
 
 def test_a_half_loaded_package_waits_for_its_rest_then_is_transformed_whole(raw):
     load_plant(raw, FIRST)
-    raw.append("vibration_samples", [vib("2024-03-03 05:00")], FIRST)
+    raw.append("vibration_samples", [vib("V1", "2024-03-03 05:00")], FIRST)
     run(raw)
     # A sync killed mid-load: one file of its package landed, the package is not done.
-    raw.append("vibration_samples", [vib("2024-03-04 05:00")], KILLED, completed=False)
+    raw.append("vibration_samples", [vib("V1", "2024-03-04 05:00")], KILLED, completed=False)
 
     waiting = run(raw)
 
     assert waiting.up_to_date, "a half-loaded package was taken as a new load"
     assert clean_times(raw) == ["03 05:00"]
     # The next sync loads the rest of the package and dlt records it completed.
-    raw.append("vibration_samples", [vib("2024-03-04 05:30")], KILLED)
+    raw.append("vibration_samples", [vib("V1", "2024-03-04 05:30")], KILLED)
 
     done = run(raw)
 
@@ -52,7 +43,7 @@ def test_a_half_loaded_package_waits_for_its_rest_then_is_transformed_whole(raw)
 
 
 def test_raw_tables_without_dlts_load_record_are_refused_by_name(raw):
-    raw.append("vibration_samples", [vib("2024-03-03 05:00")], FIRST)
+    raw.append("vibration_samples", [vib("V1", "2024-03-03 05:00")], FIRST)
     with duckdb.connect(str(raw.path)) as conn:
         conn.execute("DROP TABLE tractian_raw._dlt_loads")
 

@@ -7,7 +7,7 @@ import shutil
 import duckdb
 import pytest
 
-from tests.transforms.conftest import records, run
+from tests.transforms.conftest import assert_same_rows, records, run
 from tests.transforms.plant import COMPANY, detection, interval_row, load_plant
 from tests.transforms.rawdb import RawWarehouse, load_id_at, ts
 from transforms.models import MODELS
@@ -218,17 +218,7 @@ def test_incremental_run_equals_full_rebuild(synced):
     incremental, full = synced[0], synced[1]
     tables = _tables(incremental.path)
     assert tables == sorted(MODELS)
-    conn = duckdb.connect()
-    conn.execute(f"ATTACH '{incremental.path}' AS inc (READ_ONLY)")
-    conn.execute(f"ATTACH '{full.path}' AS ful (READ_ONLY)")
-    for table in tables:
-        columns = "* EXCLUDE (quarantined_at)" if table.startswith("quarantine.") else "*"
-        for a, b in (("inc", "ful"), ("ful", "inc")):
-            diff = conn.sql(
-                f"SELECT {columns} FROM {a}.{table} EXCEPT ALL SELECT {columns} FROM {b}.{table}"
-            ).fetchall()
-            assert diff == [], f"{table}: rows in {a} only: {diff[:3]}"
-    conn.close()
+    assert_same_rows(incremental.path, full.path, tables)
 
 
 def test_the_second_run_rebuilt_only_the_touched_partitions(synced):

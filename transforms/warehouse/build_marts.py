@@ -36,6 +36,7 @@ from transforms.warehouse.duckdb_io import (
     registered,
     write_table,
 )
+from transforms.warehouse.row_sets import DaysFrom
 
 
 def out_of_range_counts(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -58,10 +59,11 @@ def out_of_range_counts(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 @dataclass(frozen=True)
 class MartsBuilt:
     """`as_of`: the marts' "now" (None: no telemetry yet, the daily marts are empty);
-    `recomputed_rows`: daily mart rows recomputed (None: all of them)."""
+    `recomputed`: the daily mart rows recomputed (None: all of them) and how many."""
 
     as_of: datetime | None
-    recomputed_rows: int | None
+    recomputed: DaysFrom | None = None
+    recomputed_rows: int | None = None
 
 
 def build_marts(
@@ -81,12 +83,12 @@ def build_marts(
         "energy": read_table(conn, AGG_ENERGY_DAILY),
     }
     as_of = marts_daily.data_as_of(aggregates, latest_load_at)
-    recomputed = None
+    built = MartsBuilt(as_of)
     if as_of is None:
         for name in (ASSET_HEALTH_DAILY, SENSOR_HEALTH_DAILY):
             create_table(conn, name)
     else:
-        recomputed = _daily_marts(conn, aggregates, as_of, previous, rewritten)
+        built = _daily_marts(conn, aggregates, as_of, previous, rewritten)
     vibration = read_table(conn, ASSET_HEALTH_DAILY).select(
         "asset_id", "day", "samples", "span_hours", "powered_hours"
     )
@@ -98,7 +100,7 @@ def build_marts(
         now=as_of or latest_load_at or plan_started_at,
     )
     write_table(conn, MAINTENANCE_KPIS_MONTHLY, validate(MAINTENANCE_KPIS_MONTHLY, kpis))
-    return MartsBuilt(as_of, recomputed)
+    return built
 
 
 def _daily_marts(
@@ -107,9 +109,8 @@ def _daily_marts(
     as_of: datetime,
     previous: tuple[mart_scope.MartInputs, datetime] | None,
     rewritten: pl.DataFrame | None,
-) -> int | None:
-    """Write asset_health_daily and sensor_health_daily: the rows in scope, or all of
-    them; returns how many were recomputed (None: all)."""
+) -> MartsBuilt:
+    """Write asset_health_daily and sensor_health_daily: the rows in scope, or all."""
     current = mart_scope.inputs(conn, aggregates)
     scope = mart_scope.scope(previous, current, aggregates, rewritten)
     starts = None if scope is None else scope.select("asset_id", "grid_start")
@@ -126,23 +127,13 @@ def _daily_marts(
     if scope is None:
         for name, frame in frames.items():
             write_table(conn, name, validate(name, frame))
-        return None
-    recomputed = 0
-    from_days = scope.select("asset_id", "from_day")
+        return MartsBuilt(as_of)
+    recomputed, count = DaysFrom(scope.select("asset_id", "from_day")), 0
     for name, frame in frames.items():
-        rows = validate(name, _from_day_on(frame, from_days))
-        with registered(conn, _scope=from_days):
-            conn.execute(
-                f"DELETE FROM {name} t USING _scope s WHERE t.asset_id = s.asset_id "
-                "AND (s.from_day IS NULL OR t.day >= s.from_day)"
-            )
+        # The frame holds the grid's earlier days too (gaps and baselines reach back).
+        with registered(conn, _frame=frame, **recomputed.frames()):
+            rows = validate(name, fetch(conn, f"FROM _frame f WHERE {recomputed.where('f')}"))
+            conn.execute(f"DELETE FROM {name} WHERE {recomputed.where()}")
         insert(conn, name, rows)
-        recomputed += rows.height
-    return recomputed
-
-
-def _from_day_on(frame: pl.DataFrame, from_days: pl.DataFrame) -> pl.DataFrame:
-    """The rows of `frame` on or after their component's from_day (null: all)."""
-    keep = pl.col("from_day").is_null() | (pl.col("day") >= pl.col("from_day"))
-    joined = frame.join(from_days, on="asset_id", how="left", maintain_order="left")
-    return joined.filter(keep).drop("from_day")
+        count += rows.height
+    return MartsBuilt(as_of, recomputed, count)

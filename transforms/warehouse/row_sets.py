@@ -7,6 +7,8 @@
   meant hundreds of thousands of rows, written, checkpointed and published again.
 - `PartitionRows`: daily aggregates depend on every sample of their (asset_id, day), so
   they are rewritten by partition.
+- `DaysFrom`: the daily marts' rows a run recomputed (`mart_scope`): each component's
+  from a day on, or all of them.
 
 Both give a WHERE clause over a table alias and the frames it needs registered.
 """
@@ -110,3 +112,22 @@ class KeyRows:
 
     def is_empty(self) -> bool:
         return self.keys.bounds is None and self.assets.is_empty()
+
+
+@dataclass(frozen=True)
+class DaysFrom:
+    """Rows on or after their asset's `from_day` (null: all its rows), of the assets in
+    `scope` (asset_id, from_day)."""
+
+    scope: pl.DataFrame
+
+    def where(self, alias: str = "") -> str:
+        # The scope's columns are renamed so that unqualified names reach the outer table.
+        prefix = f"{alias}." if alias else ""
+        return (
+            f"EXISTS (SELECT 1 FROM _days_from WHERE _asset = {prefix}asset_id "
+            f"AND (_from IS NULL OR {prefix}day >= _from))"
+        )
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        return {"_days_from": self.scope.rename({"asset_id": "_asset", "from_day": "_from"})}

@@ -24,6 +24,7 @@ from transforms import category_map, zone_config
 from transforms.models import MODELS, table_schema
 from transforms.steps import vibration_zones
 from transforms.steps.telemetry_facts import Context
+from transforms.tables import ASSET_HEALTH_DAILY, SENSOR_HEALTH_DAILY
 from transforms.warehouse import mart_scope
 from transforms.warehouse.build_marts import build_marts
 from transforms.warehouse.build_telemetry import STEPS, drop_stages, rebuild, stage, swap_in_stage
@@ -153,6 +154,8 @@ def _apply(
         conn, plan.latest_load_at, plan.started_at, previous_marts, _rewritten_partitions(plan)
     )
     record_run(conn, plan, datetime.now(UTC), marts.as_of)
+    if marts.recomputed is not None:
+        rewritten |= dict.fromkeys((ASSET_HEALTH_DAILY, SENSOR_HEALTH_DAILY), marts.recomputed)
     changes = Changes(plan.run_id, None if plan.full else plan.previous_run_id, rewritten)
     return changes, marts.recomputed_rows
 

@@ -170,9 +170,11 @@ def _reaggregate(
     columns = ", ".join(f"r.{c}" for c in daily.INPUT_COLUMNS[table])
     for assets in asset_batches(conn, relation, where, BATCH_ROWS, **in_parts.frames()):
         with registered(conn, _assets=assets, **in_parts.frames()):
+            # DISTINCT: the energy facts hold a row per quantity and phase, its aggregate
+            # counts instants (a 15th of the rows); the other facts' rows are unique.
             facts = fetch(
                 conn,
-                f"SELECT {columns} FROM {relation} "
+                f"SELECT DISTINCT {columns} FROM {relation} "
                 f"WHERE r.asset_id IN (SELECT asset_id FROM _assets) AND {where}",
             )
         insert(conn, table, validate(table, conform(table, aggregate(facts))))

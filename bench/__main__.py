@@ -1,7 +1,7 @@
 """`python -m bench` (`make bench`): every scenario of issues 7 and 16, a table, a JSON file.
 
     .venv/bin/python -m bench                 # B1-B7, and B1-B2 on the published API
-    .venv/bin/python -m bench --quick         # the smoke variant: one tiny company, seconds
+    .venv/bin/python -m bench --quick         # the smoke variant: one tiny company, about a minute
 
 The simulator runs in its own process without a rate limit; each contender runs in a
 fresh process. B1-B4 run against the integration profile (the API plus `/connection`,

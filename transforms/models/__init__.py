@@ -5,6 +5,8 @@ table is written with (lineage columns last); `validate(name, frame)` checks a f
 and raises `TableValidationError` naming the table, the failing checks and examples.
 """
 
+import functools
+
 import pandera.polars as pa
 import polars as pl
 
@@ -68,6 +70,13 @@ class TableValidationError(ValueError):
 
 def table_schema(name: str) -> dict[str, pl.DataType]:
     """The polars schema of table `name`, in column order (lineage columns last)."""
+    return dict(_table_schema(name))
+
+
+@functools.cache
+def _table_schema(name: str) -> tuple[tuple[str, pl.DataType], ...]:
+    """Computed once per table: pandera's `to_schema` deep-copies the model every call
+    (about 1 ms, and a run asks for some table's schema about a hundred times)."""
     columns = MODELS[name].to_schema().columns
     schema = {column: spec.dtype.type for column, spec in columns.items()}
     if name.startswith("clean."):
@@ -75,7 +84,7 @@ def table_schema(name: str) -> dict[str, pl.DataType]:
             **{c: d for c, d in schema.items() if c not in _LINEAGE},
             **{c: d for c, d in schema.items() if c in _LINEAGE},
         }
-    return schema
+    return tuple(schema.items())
 
 
 def conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:

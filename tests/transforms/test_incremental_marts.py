@@ -6,7 +6,8 @@ copy: a new day and late samples on an old day (rows from the day before them, w
 gaps reach back to a sample 45 days earlier), a silent component (rows from its last
 sample on, to `as_of`), a component that never reported (all its rows), a cadence that
 changed and an insight checked (all of that component's rows), baselines whose 30 days
-reach back before the recomputed rows, the day a run cut at its `as_of`; and what makes
+reach back before the recomputed rows, the day a run cut at its `as_of`, readings of
+another sensor type on a component; and what makes
 them rebuild whole: samples before the start of the data, a component deleted.
 """
 
@@ -147,6 +148,24 @@ def test_the_day_a_run_cut_at_its_as_of_is_recomputed_when_as_of_passes_it(plant
     assert not report.full
     assert report.recomputed_mart_rows is not None
     assert_equals_full_rebuild(raw, tmp_path, "cut")
+
+
+def test_another_sensor_types_samples_do_not_move_where_a_component_recomputes(plant, tmp_path):
+    raw = plant
+    second = load_id_at("2024-03-05 12:00")
+    # V3 (vibration, silent since 02-26) gets energy readings on 03-05: they never reach
+    # its vibration rows, whose silence must still be recomputed from 02-26 on.
+    stray = [row | {"asset_id": "V3"} for row in energy("2024-03-05 00:00", "2024-03-05 02:00")]
+    raw.append("energy_samples", stray, second)
+    raw.append("vibration_samples", every("V1", "2024-03-05 00:00", "2024-03-05 10:00", 30), second)
+    run(raw)
+    third = load_id_at("2024-03-06 08:00")
+    raw.append("vibration_samples", every("V1", "2024-03-05 10:30", "2024-03-06 06:00", 30), third)
+
+    report = run(raw)
+
+    assert report.recomputed_mart_rows is not None
+    assert_equals_full_rebuild(raw, tmp_path, "stray")
 
 
 def test_samples_before_the_start_of_the_data_rebuild_the_daily_marts_whole(plant, tmp_path):

@@ -112,7 +112,16 @@ def scope(
     whole = pl.concat(
         [_differing(before.cadence, current.cadence), _differing(before.insights, current.insights)]
     )
-    sampled = pl.concat([frame.select("asset_id", "day") for frame in daily.values()])
+    # A component's days with samples of its own sensor type: an asset's stray readings
+    # of another type never reach its rows.
+    sampled = pl.concat(
+        [
+            frame.select("asset_id", "day").join(
+                current.components.filter(pl.col("sensor_type") == kind), on="asset_id", how="semi"
+            )
+            for kind, frame in daily.items()
+        ]
+    )
     first_rewritten = rewritten.group_by("asset_id").agg(pl.col("day").min().alias("_rewritten"))
     last_sampled = sampled.group_by("asset_id").agg(pl.col("day").max().alias("_last"))
     rows = (

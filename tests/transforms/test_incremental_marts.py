@@ -150,6 +150,24 @@ def test_the_day_a_run_cut_at_its_as_of_is_recomputed_when_as_of_passes_it(plant
     assert_equals_full_rebuild(raw, tmp_path, "cut")
 
 
+def test_a_second_insight_like_the_first_recomputes_the_component(plant, tmp_path):
+    raw = plant
+    second = load_id_at("2024-03-05 12:00")
+    twin = insight("pending") | {"id": "I2"}  # same asset and times as I1
+    raw.load("insights", [twin], second)
+    raw.append("vibration_samples", every("V1", "2024-03-05 00:00", "2024-03-05 10:00", 30), second)
+
+    run(raw)
+
+    opened = records(
+        raw.path,
+        "SELECT open_insights AS n FROM marts.asset_health_daily "
+        "WHERE asset_id = 'V1' AND day = DATE '2024-03-01'",
+    )
+    assert opened == [{"n": 2}]
+    assert_equals_full_rebuild(raw, tmp_path, "twin")
+
+
 def test_another_sensor_types_samples_do_not_move_where_a_component_recomputes(plant, tmp_path):
     raw = plant
     second = load_id_at("2024-03-05 12:00")

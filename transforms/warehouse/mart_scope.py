@@ -5,11 +5,13 @@ the last day or two of each component. A component-day's row depends on its own 
 aggregate and quarantined samples, on the component's samples just before and after it
 (gaps are measured across days), on its cadence (over all its days), on the 30 days
 before it (baseline), on its insights, and, after its last sample, on `as_of`. So a run
-recomputes each component's rows from `from_day`: the last day with samples before the
-first day it rewrote, else the last day with samples (its silence up to `as_of` grew);
-all of a component's rows when its cadence or insights changed; and every row when what
-the grid itself rests on changed (the components, their ISO classes, where the data
-starts, an `as_of` that went back), as a full run does.
+recomputes each component's rows from `from_day`: the last day with samples (of its own
+sensor type) before the first day it rewrote, else the last day with samples (its
+silence up to `as_of` grew), and never later than the day of the previous run's `as_of`
+(that day was cut there); all of a component's rows when its cadence or insights
+changed; and every row when what the grid itself rests on changed (the components,
+their ISO classes, where the data starts), as a full run does. Every row from `from_day`
+on is deleted and written again, so an `as_of` that moved back leaves no row behind.
 """
 
 from dataclasses import dataclass
@@ -39,7 +41,7 @@ class MartInputs:
 
     components: pl.DataFrame  # asset_id, sensor_type, is_deleted
     iso_config: pl.DataFrame
-    insights: pl.DataFrame  # asset_id, created_at, closed_at
+    insights: pl.DataFrame  # asset_id, insight_id (two alike still count), created_at, closed_at
     cadence: pl.DataFrame  # asset_id and its cadences
     data_start: dict[str, datetime | None]  # per sensor type
 
@@ -56,7 +58,9 @@ def inputs(conn: duckdb.DuckDBPyConnection, daily: dict[str, pl.DataFrame]) -> M
     return MartInputs(
         components=components(conn),
         iso_config=read_table(conn, ASSET_ISO_CONFIG),
-        insights=read_table(conn, FCT_INSIGHT).select("asset_id", "created_at", "closed_at"),
+        insights=read_table(conn, FCT_INSIGHT).select(
+            "asset_id", "insight_id", "created_at", "closed_at"
+        ),
         cadence=marts_daily.cadences(daily),
         data_start=marts_daily.data_starts(daily),
     )

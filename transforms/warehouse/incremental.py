@@ -3,9 +3,9 @@
 
 The loads are the packages dlt completed (`tractian_raw._dlt_loads`). Processed load ids
 are kept in `clean._transform_loads` (a set, not a watermark: a pending load package of
-one connection can land after a newer load of another). The
-partitions to rebuild for a telemetry table are the (asset_id, UTC day) pairs of its raw
-rows carrying a new `_dlt_load_id` (late samples and re-read or edited ones alike),
+one connection can land after a newer load of another). The partitions to rebuild for a
+telemetry table are the (asset_id, UTC day) pairs of its raw rows carrying a new
+`_dlt_load_id` (late samples and re-read or edited ones alike),
 widened by `widen_for_assets` to every partition of an asset whose standing changed
 (it joined or left clean.dim_asset, or its ISO zone limits changed). A full run, or a
 first run, or a run after the transforms' table layout changed, rebuilds everything.
@@ -50,6 +50,7 @@ class Plan:
     new_loads: list[str]
     config_digest: str
     previous_run_id: int | None
+    previous_as_of: datetime | None = None  # the marts' "now" the previous run left
     config_changed: bool = False
     partitions: dict[str, pl.DataFrame | None] = field(default_factory=dict)
     keys: dict[str, ChangedKeys] = field(default_factory=dict)  # not on a full run
@@ -138,6 +139,7 @@ def plan_run(
         new_loads=[load for load in loads if load not in processed],
         config_digest=config_digest,
         previous_run_id=last["run_id"] if last else None,
+        previous_as_of=last["as_of"] if last else None,
     )
     plan.config_changed = not full and last["iso_config_digest"] != config_digest
     for table in TELEMETRY_TABLES:

@@ -27,7 +27,6 @@ from transforms.tables import (
     ASSET_ISO_CONFIG,
     DIM_ASSET,
     FCT_INSIGHT,
-    RUNS,
 )
 from transforms.warehouse.duckdb_io import read_table, table_exists
 
@@ -66,17 +65,16 @@ def inputs(conn: duckdb.DuckDBPyConnection, daily: dict[str, pl.DataFrame]) -> M
     )
 
 
-def previous_inputs(conn: duckdb.DuckDBPyConnection) -> tuple[MartInputs, datetime] | None:
-    """The inputs the last run built the marts on, and its `as_of`; read before a run
-    writes anything. None when there is nothing to build on (no marts yet)."""
-    needed = (DIM_ASSET, ASSET_ISO_CONFIG, FCT_INSIGHT, RUNS, *_DAYS.values())
-    if not all(table_exists(conn, name) for name in needed):
-        return None
-    as_of = conn.sql(f"SELECT as_of FROM {RUNS} ORDER BY run_id DESC LIMIT 1").fetchall()
-    if not as_of or as_of[0][0] is None:
+def previous_inputs(
+    conn: duckdb.DuckDBPyConnection, previous_as_of: datetime | None
+) -> tuple[MartInputs, datetime] | None:
+    """The inputs the last run built the marts on (whose `as_of` was `previous_as_of`),
+    read before a run writes anything. None when there is nothing to build on."""
+    needed = (DIM_ASSET, ASSET_ISO_CONFIG, FCT_INSIGHT, *_DAYS.values())
+    if previous_as_of is None or not all(table_exists(conn, name) for name in needed):
         return None
     daily = {kind: read_table(conn, name) for kind, name in _DAYS.items()}
-    return inputs(conn, daily), as_of[0][0]
+    return inputs(conn, daily), previous_as_of
 
 
 def _differing(old: pl.DataFrame, new: pl.DataFrame) -> pl.Series:

@@ -10,7 +10,7 @@
 - `DaysFrom`: the daily marts' rows a run recomputed (`mart_scope`): each component's
   from a day on, or all of them.
 
-Both give a WHERE clause over a table alias and the frames it needs registered.
+Each gives a WHERE clause over a table alias and the frames it needs registered.
 """
 
 from dataclasses import dataclass

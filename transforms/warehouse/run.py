@@ -137,7 +137,7 @@ def _apply(
     changed: dict[str, KeyRows],
 ) -> tuple[Changes, int | None]:
     """Inside the transaction: write everything and record the run."""
-    previous_marts = None if plan.full else mart_scope.previous_inputs(conn)
+    previous_marts = None if plan.full else mart_scope.previous_inputs(conn, plan.previous_as_of)
     write_dimensions(conn, dimensions)
     rewritten: dict[str, RowSet] = {}
     for raw_name, step in STEPS.items():

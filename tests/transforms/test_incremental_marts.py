@@ -1,14 +1,15 @@
 """The daily marts recompute only the rows a run can change, and equal a full rebuild.
 
-Three syncs of a small plant (no asset changes, so the daily marts go incremental),
-each followed by an incremental run compared table by table with a full rebuild of a
-copy: a new day and late samples on an old day (rows from the day before them, whose
-gaps reach back to a sample 45 days earlier), a silent component (rows from its last
-sample on, to `as_of`), a component that never reported (all its rows), a cadence that
-changed and an insight checked (all of that component's rows), baselines whose 30 days
-reach back before the recomputed rows, the day a run cut at its `as_of`, readings of
-another sensor type on a component; and what makes
-them rebuild whole: samples before the start of the data, a component deleted.
+A small plant is synced and transformed, then synced again (once or twice) without
+asset changes, so the daily marts go incremental; each such run is compared table by
+table with a full rebuild of a copy. The cases: a new day and late samples on an old day
+(rows from the day before them, whose gaps reach back to a sample 45 days earlier), a
+silent component (rows from its last sample on, to `as_of`), a component that never
+reported (all its rows), a changed cadence, a checked insight and a second insight like
+the first (all of that component's rows), baselines whose 30 days reach back before the
+recomputed rows, the day a run cut at its `as_of`, readings of another sensor type on a
+component; and what rebuilds them whole: samples before the start of the data, a
+component deleted.
 """
 
 import shutil

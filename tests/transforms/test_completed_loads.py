@@ -1,6 +1,7 @@
 """The transform takes a load as new only once dlt has recorded it completed
 (`tractian_raw._dlt_loads`): a package a killed sync left half loaded is transformed
-whole after the next sync finishes it, not half now and the rest never."""
+whole after the next sync finishes it, not half now and the rest never. A full rebuild
+meanwhile reads every raw row, the half-loaded package's too (the README says so)."""
 
 import duckdb
 import pytest
@@ -40,6 +41,17 @@ def test_a_half_loaded_package_waits_for_its_rest_then_is_transformed_whole(raw)
 
     assert done.new_loads == 1
     assert clean_times(raw) == ["03 05:00", "04 05:00", "04 05:30"]
+
+
+def test_a_full_rebuild_meanwhile_takes_in_the_rows_a_half_loaded_package_has(raw):
+    load_plant(raw, FIRST)
+    raw.append("vibration_samples", [vib("V1", "2024-03-03 05:00")], FIRST)
+    run(raw)
+    raw.append("vibration_samples", [vib("V1", "2024-03-04 05:00")], KILLED, completed=False)
+
+    run(raw, full=True)
+
+    assert clean_times(raw) == ["03 05:00", "04 05:00"]
 
 
 def test_raw_tables_without_dlts_load_record_are_refused_by_name(raw):

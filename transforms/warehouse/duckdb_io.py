@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from transforms.models import table_schema
-from transforms.raw import LOAD_ID, RAW_SCHEMA, RawTable
+from transforms.raw import LOAD_ID, RawTable
 from transforms.tables import PARTITION_COLUMN, SCHEMAS
 
 
@@ -89,22 +89,26 @@ def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
 
+def _columns(conn: duckdb.DuckDBPyConnection, qualified: str) -> list[str] | None:
+    """The columns of table (or view) `qualified`; None when there is none.
+
+    A catalog lookup: querying duckdb_columns() took 3 to 5 ms, and a run asks about
+    forty times. A missing table raises before anything runs, so it does not abort an
+    open transaction."""
+    try:
+        return conn.table(qualified).columns
+    except duckdb.CatalogException:
+        return None
+
+
 def table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    rows = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-        [schema, name],
-    ).fetchall()
-    return rows[0][0] > 0
+    return _columns(conn, qualified) is not None
 
 
 def raw_columns(conn: duckdb.DuckDBPyConnection, table: RawTable) -> set[str] | None:
     """The columns the raw table has in the warehouse; None when it does not exist."""
-    rows = conn.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
-        [RAW_SCHEMA, table.name],
-    ).fetchall()
-    return {r[0] for r in rows} or None
+    columns = _columns(conn, table.qualified)
+    return set(columns) if columns is not None else None
 
 
 @contextmanager

@@ -297,3 +297,28 @@ def test_negative_demand_and_cost_count_as_out_of_range_readings(warehouse):
     )
     # 03-01: current < 0, power factor 1.2, dead phase, consumption, demand and cost < 0.
     assert sensors[0]["out_of_range_count"] == 6
+
+
+def test_an_incremental_run_counts_instants_of_every_quantity(raw):
+    """The daily energy aggregate counts instants; an incremental run reads one row per
+    sample back (the first phase of its quantity): a voltage sample's is "ab", not "a".
+    Hand-worked: samples at 00:00 (voltage), 00:15 (current), then 00:30 (voltage) in a
+    second load: 3 instants, the largest gap 15 minutes."""
+    load_plant(raw, LOAD)
+    line, phase = ("ab", "bc", "ac"), ("a", "b", "c")
+    volts, amps = three("average", line, (380.0, 381.0, 379.0)), three("average", phase, (1, 2, 3))
+    first = [
+        sample("voltage", "2024-03-01 00:00", **volts),
+        sample("current", "2024-03-01 00:15", **amps),
+    ]
+    raw.load("energy_samples", first, LOAD)
+    run(raw, full=True)
+    later = load_id_at("2024-03-02 01:00")
+    raw.load("energy_samples", [sample("voltage", "2024-03-01 00:30", **volts)], later)
+    report = run(raw)
+    assert not report.full
+    assert report.rebuilt_partitions == 1
+    day = records(raw.path, "SELECT * FROM clean.agg_energy_daily WHERE asset_id = 'E1'")
+    assert [(d["samples"], d["largest_gap_between_s"]) for d in day] == [(3, 900.0)]
+    assert day[0]["first_sampled_at"] == ts("2024-03-01 00:00")
+    assert day[0]["last_sampled_at"] == ts("2024-03-01 00:30")

@@ -4,8 +4,10 @@ Three schemas: `clean` (typed, deduplicated, validated tables and daily aggregat
 `quarantine` (raw rows that failed a rule, one table per raw table, same name) and
 `marts` (answers for the reliability team). Telemetry tables are partitioned by
 (asset_id, UTC day): an incremental run rewrites the fact rows a sync brought and the
-daily aggregates of their partitions (`row_sets`); every other table is rebuilt whole
-on every run (they are small).
+daily aggregates of their partitions (`row_sets`). The dimensions and maintenance
+records (`WHOLE_TABLES`) are rebuilt whole, by a run whose new loads hold rows of their
+raw tables (the catalog, every hour) or whose configuration changed; the marts on
+every run.
 """
 
 from transforms.raw import RAW_TABLES, TELEMETRY_TABLES
@@ -92,3 +94,19 @@ PARTITION_COLUMN: dict[str, str] = {
     **dict.fromkeys(DAILY_AGGREGATES.values(), "day"),
 }
 QUARANTINE_TABLES = tuple(quarantine_table(name) for name in RAW_TABLES)
+
+# Built whole from the raw tables that are not telemetry: dimensions, maintenance records
+# and their quarantines.
+WHOLE_TABLES = (
+    DIM_COMPANY,
+    DIM_LOCATION,
+    DIM_ASSET,
+    BRIDGE_ASSET_ANCESTOR,
+    ASSET_ISO_CONFIG,
+    DIM_PRIORITY,
+    DIM_CATEGORY,
+    FCT_INSIGHT,
+    FCT_EVENT,
+    FCT_WORK_ORDER,
+    *(quarantine_table(t.name) for t in RAW_TABLES.values() if not t.telemetry),
+)

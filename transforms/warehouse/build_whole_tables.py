@@ -2,8 +2,10 @@
 
 Each step reads deduplicated raw rows, calls the pure builders, validates the results
 against their models and replaces the tables (clean and quarantine). They are small
-enough to rebuild on every run. Dimensions are computed before the run's transaction
-opens (the telemetry staging needs them) and written inside it.
+enough to rebuild whole, which a run does when a new load holds rows of their raw tables
+or the configuration changed (`Plan.rebuild_whole_tables`); otherwise it reads back
+what the telemetry steps need (`stored_dimensions`). Dimensions are computed before the
+run's transaction opens (the telemetry staging needs them) and written inside it.
 """
 
 from dataclasses import dataclass
@@ -38,7 +40,7 @@ from transforms.tables import (
     FCT_WORK_ORDER,
     quarantine_table,
 )
-from transforms.warehouse.duckdb_io import read_raw, read_table, table_exists, write_table
+from transforms.warehouse.duckdb_io import fetch, read_raw, read_table, table_exists, write_table
 from transforms.warehouse.incremental import Plan
 
 
@@ -132,6 +134,23 @@ def compute_dimensions(
         changed_assets=_changed_ids(old_assets, dim_asset),
         changed_limits=_changed_limits(old_limits, config),
         uncategorized_kind=category_map.uncategorized_kind(mapping),
+    )
+
+
+def stored_dimensions(conn: duckdb.DuckDBPyConnection) -> Dimensions:
+    """What the telemetry steps need from the dimensions the last run wrote, for a run
+    that leaves them as they are (nothing to write, no asset changed standing)."""
+    no_assets = pl.Series("asset_id", [], dtype=pl.String)
+    return Dimensions(
+        tables={},
+        asset_ids=fetch(conn, f"SELECT asset_id FROM {DIM_ASSET}")["asset_id"],
+        location_ids=fetch(conn, f"SELECT location_id FROM {DIM_LOCATION}")["location_id"],
+        iso_limits=read_table(conn, ASSET_ISO_CONFIG).select(
+            "asset_id", *vibration_zones.LIMIT_COLUMNS
+        ),
+        changed_assets=no_assets,
+        changed_limits=no_assets,
+        uncategorized_kind=None,
     )
 
 

@@ -7,8 +7,10 @@ one connection can land after a newer load of another). The partitions to rebuil
 telemetry table are the (asset_id, UTC day) pairs of its raw rows carrying a new
 `_dlt_load_id` (late samples and re-read or edited ones alike),
 widened by `widen_for_assets` to every partition of an asset whose standing changed
-(it joined or left clean.dim_asset, or its ISO zone limits changed). A full run, or a
-first run, or a run after the transforms' table layout changed, rebuilds everything.
+(it joined or left clean.dim_asset, or its ISO zone limits changed). The dimensions and
+records are rebuilt when a new load holds rows of their raw tables or the configuration
+changed. A full run, or a first run, or a run after the transforms' table layout
+changed, rebuilds everything.
 """
 
 from dataclasses import dataclass, field
@@ -52,6 +54,8 @@ class Plan:
     previous_run_id: int | None
     previous_as_of: datetime | None = None  # the marts' "now" the previous run left
     config_changed: bool = False
+    # Dimensions and records (tables.WHOLE_TABLES) rebuilt; else left as they are.
+    rebuild_whole_tables: bool = True
     partitions: dict[str, pl.DataFrame | None] = field(default_factory=dict)
     keys: dict[str, ChangedKeys] = field(default_factory=dict)  # not on a full run
 
@@ -142,6 +146,7 @@ def plan_run(
         previous_as_of=last["as_of"] if last else None,
     )
     plan.config_changed = not full and last["iso_config_digest"] != config_digest
+    plan.rebuild_whole_tables = full or plan.config_changed or _catalog_loaded(conn, plan.new_loads)
     for table in TELEMETRY_TABLES:
         if full:
             plan.partitions[table.name] = None
@@ -150,6 +155,26 @@ def plan_run(
         plan.keys[table.name] = keys
         plan.partitions[table.name] = _partitions_of_keys(conn, keys)
     return plan
+
+
+def _catalog_loaded(conn: duckdb.DuckDBPyConnection, load_ids: list[str]) -> bool:
+    """Whether a raw table that is not telemetry holds rows of `load_ids`: the only way
+    the whole tables' inputs change (the syncs' only deletes are of duplicated samples).
+    The 15-minute telemetry syncs bring none; the hourly catalog sync does."""
+    if not load_ids:
+        return False
+    loads = pl.DataFrame({"load_id": load_ids}, schema={"load_id": pl.String})
+    with registered(conn, _loads=loads):
+        for table in RAW_TABLES.values():
+            if table.telemetry or raw_columns(conn, table) is None:
+                continue
+            found = conn.sql(
+                f"SELECT 1 FROM {table.qualified} "
+                f"WHERE {LOAD_ID} IN (SELECT load_id FROM _loads) LIMIT 1"
+            ).fetchall()
+            if found:
+                return True
+    return False
 
 
 _NO_PARTITIONS = pl.DataFrame(schema={"asset_id": pl.String, "day": pl.Date})

@@ -9,6 +9,8 @@
   they are rewritten by partition.
 - `DaysFrom`: the daily marts' rows a run recomputed (`mart_scope`): each component's
   from a day on, or all of them.
+- `NO_ROWS`: a table the run left as it was (the whole tables, when their inputs did
+  not change).
 
 Each gives a WHERE clause over a table alias and the frames it needs registered.
 """
@@ -131,3 +133,15 @@ class DaysFrom:
 
     def frames(self) -> dict[str, pl.DataFrame]:
         return {"_days_from": self.scope.rename({"asset_id": "_asset", "from_day": "_from"})}
+
+
+@dataclass(frozen=True)
+class NoRows:
+    def where(self, alias: str = "") -> str:
+        return "FALSE"
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        return {}
+
+
+NO_ROWS = NoRows()

@@ -24,7 +24,7 @@ from transforms import category_map, zone_config
 from transforms.models import MODELS, table_schema
 from transforms.steps import vibration_zones
 from transforms.steps.telemetry_facts import Context
-from transforms.tables import ASSET_HEALTH_DAILY, SENSOR_HEALTH_DAILY
+from transforms.tables import ASSET_HEALTH_DAILY, SENSOR_HEALTH_DAILY, WHOLE_TABLES
 from transforms.warehouse import mart_scope
 from transforms.warehouse.build_marts import build_marts
 from transforms.warehouse.build_telemetry import STEPS, drop_stages, rebuild, stage, swap_in_stage
@@ -32,6 +32,7 @@ from transforms.warehouse.build_whole_tables import (
     Dimensions,
     build_records,
     compute_dimensions,
+    stored_dimensions,
     write_dimensions,
 )
 from transforms.warehouse.duckdb_io import Target, ensure_schemas, opened
@@ -42,7 +43,7 @@ from transforms.warehouse.read_copy import (
     publish_read_copy,
     read_copy_run_id,
 )
-from transforms.warehouse.row_sets import KeyRows, PartitionRows, RowSet
+from transforms.warehouse.row_sets import NO_ROWS, KeyRows, PartitionRows, RowSet
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class TransformReport:
     read_copy: Path | None = None
     duration_s: float = 0.0
     recomputed_mart_rows: int | None = None  # daily mart rows; None: all (or none to do)
+    whole_tables_kept: bool = False  # dimensions and records left as they were
 
     def summary(self) -> str:
         """A few human-readable lines for the CLI."""
@@ -84,6 +86,8 @@ class TransformReport:
             scope = "full rebuild" if self.full else f"{self.rebuilt_partitions} partitions"
             if self.recomputed_mart_rows is not None:
                 scope += f", {self.recomputed_mart_rows} daily mart rows"
+            if self.whole_tables_kept:
+                scope += ", dimensions and records unchanged"
             head = f"transform run {self.run_id}: {self.new_loads} new loads, {scope}"
         lines = [f"{head}, {self.duration_s:.1f}s"]
         lines += [f"  {name}: {count} rows" for name, count in self.rows.items()]
@@ -114,7 +118,10 @@ def _prepare(
     (incremental), staged telemetry (full)."""
     ensure_schemas(conn)
     drop_stages(conn)
-    dimensions = compute_dimensions(conn, plan, config.iso_overrides, config.category_map)
+    if plan.rebuild_whole_tables:
+        dimensions = compute_dimensions(conn, plan, config.iso_overrides, config.category_map)
+    else:
+        dimensions = stored_dimensions(conn)
     ctx = Context(dimensions.asset_ids, dimensions.iso_limits, plan.started_at)
     changed = {}
     for raw_name, step in STEPS.items():
@@ -149,7 +156,10 @@ def _apply(
         rewritten |= dict.fromkeys((step.fact, step.quarantine), changed[raw_name])
         if step.aggregate_table:
             rewritten[step.aggregate_table] = PartitionRows(parts, "day")
-    build_records(conn, plan, dimensions)
+    if plan.rebuild_whole_tables:
+        build_records(conn, plan, dimensions)
+    else:
+        rewritten |= dict.fromkeys(WHOLE_TABLES, NO_ROWS)
     marts = build_marts(
         conn, plan.latest_load_at, plan.started_at, previous_marts, _rewritten_partitions(plan)
     )
@@ -228,6 +238,7 @@ def transform(
         read_copy=target_copy,
         duration_s=time.monotonic() - started,
         recomputed_mart_rows=recomputed,
+        whole_tables_kept=not plan.nothing_to_do and not plan.rebuild_whole_tables,
     )
 
 

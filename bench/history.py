@@ -5,8 +5,10 @@ sync of the last 12 hours (B1's fleet) is copied back in time, 12 hours per copy
 copy with a load id shifted as far as its samples, oldest copy first: the raw tables then
 look like months of 15-minute syncs, stored in load order. For each length: a full
 rebuild (`transform --full`, no read copy) and the SQL floor (`bench.sql_floor`) over the
-same raw rows, each in a fresh process; then one more real 15-minute sync into every
-length and the incremental transform after it.
+same raw rows, each in a fresh process; then, into every length, a real 15-minute sync
+of the telemetry alone (what the 15-minute schedule runs) and the incremental transform
+after it, and 15 minutes later a sync of everything (the hourly catalog sync with the
+telemetry) and the incremental transform after that one, which rebuilds the dimensions.
 """
 
 import shutil
@@ -82,13 +84,15 @@ def run(
             "full": full,
             "floor": floor,
         }
-    sim.advance(steady_minutes * 60)
+    for step, telemetry_only in (("incremental", True), ("hourly", False)):
+        sim.advance(steady_minutes * 60)
+        for label in lengths_run:
+            db = work_dir / f"b7_{LENGTHS[label]}" / "warehouse.duckdb"
+            sync = run_child("connector", db, sim, token=token, telemetry_only=telemetry_only)
+            transform = run_child("transform", db, publish=False)
+            lengths[label] |= {f"{step}_sync": sync, step: transform}
     for label in lengths_run:
-        db = work_dir / f"b7_{LENGTHS[label]}" / "warehouse.duckdb"
-        sync = run_child("connector", db, sim, token=token)
-        incremental = run_child("transform", db, publish=False)
-        lengths[label] |= {"sync": sync, "incremental": incremental}
-        shutil.rmtree(db.parent)
+        shutil.rmtree(work_dir / f"b7_{LENGTHS[label]}")
     shutil.rmtree(base.parent)
     figures = {"base_sync": synced, "span_days": span / timedelta(days=1), "lengths": lengths}
     return figures | summary(lengths)
@@ -112,5 +116,6 @@ def summary(lengths: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "peak_growth": last["full"]["peak_rss_mb"] / first["full"]["peak_rss_mb"] - 1,
         "incremental_growth": last["incremental"]["seconds"] / first["incremental"]["seconds"] - 1,
         "incremental_over_full": one["incremental"]["seconds"] / one["full"]["seconds"],
+        "hourly_over_full": one["hourly"]["seconds"] / one["full"]["seconds"],
         "min_full_over_floor": min(f["full_over_floor"] for f in lengths.values()),
     }

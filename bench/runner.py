@@ -28,6 +28,7 @@ def run_child(
     full: bool = False,
     publish: bool = True,
     companies: tuple[str, ...] = (),
+    telemetry_only: bool = False,
 ) -> dict[str, Any]:
     """Run `contender` in a fresh process; its JSON figures plus the simulator's."""
     command = [sys.executable, "-m", "bench.child", contender, "--db", str(db_path)]
@@ -47,6 +48,8 @@ def run_child(
         command.append("--no-publish")
     if companies:
         command += ["--companies", ",".join(companies)]
+    if telemetry_only:
+        command.append("--telemetry-only")
     # Write back what earlier steps left dirty in the page cache (B7 copies gigabytes), or
     # the child's first fsync would pay for it: a 4.5 GB copy made the next transform's
     # commit 1 s slower, measured by hand.

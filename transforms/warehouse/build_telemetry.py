@@ -17,8 +17,11 @@ memory depends on neither the history nor the fleet (bench/ B7).
   that dies leaves stage tables behind; the next one drops them.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -52,11 +55,13 @@ from transforms.warehouse.duckdb_io import (
     read_raw,
     registered,
     release_freed_memory,
+    second_connection,
     time_slices,
 )
 from transforms.warehouse.row_sets import KeyRows, PartitionRows, RowSet
 
 BATCH_ROWS = 400_000
+T = TypeVar("T")
 
 Builder = Callable[[pl.DataFrame, RawTable, telemetry_facts.Context], tuple[pl.DataFrame, ...]]
 
@@ -126,6 +131,39 @@ def _raw_batches(
         yield read_raw(conn, step.raw, in_assets, _assets=assets, **frames)
 
 
+def _built(
+    conn: duckdb.DuckDBPyConnection,
+    step: TelemetryStep,
+    outputs: Collection[str],
+    rows: RowSet | None,
+    ctx: telemetry_facts.Context,
+) -> Iterator[dict[str, pl.DataFrame]]:
+    """`step`'s validated frames per batch (all of its rows, or those in `rows`), by
+    output name; the aggregate only when it is among `outputs`."""
+    for raw in _raw_batches(conn, step, rows):
+        fact, quarantined = step.build(raw, step.raw, ctx)
+        frames = {step.fact: fact, step.quarantine: quarantined}
+        if step.aggregate and step.aggregate_table in outputs:
+            frames[step.aggregate_table] = step.aggregate(fact)
+        yield {name: validate(name, conform(name, frame)) for name, frame in frames.items()}
+
+
+_DONE = object()
+
+
+def _one_ahead(items: Iterator[T]) -> Iterator[T]:
+    """`items`, each next one made in a worker thread while the caller uses the last.
+
+    The generator only ever runs in the worker, one step at a time. If the caller stops
+    early, the step under way finishes before this returns.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="transform-batch") as worker:
+        pending = worker.submit(next, items, _DONE)
+        while (item := pending.result()) is not _DONE:
+            pending = worker.submit(next, items, _DONE)
+            yield item
+
+
 def _fill(
     conn: duckdb.DuckDBPyConnection,
     step: TelemetryStep,
@@ -134,16 +172,26 @@ def _fill(
     ctx: telemetry_facts.Context,
 ) -> None:
     """Build `step`'s rows (all of them, or those in `rows`) into `targets` (output name
-    -> table written); the aggregate only when it is among them."""
-    for raw in _raw_batches(conn, step, rows):
-        fact, quarantined = step.build(raw, step.raw, ctx)
-        frames = {step.fact: fact, step.quarantine: quarantined}
-        if step.aggregate and step.aggregate_table in targets:
-            frames[step.aggregate_table] = step.aggregate(fact)
-        for name, frame in frames.items():
-            insert(conn, targets[name], validate(name, conform(name, frame)))
-        del raw, fact, quarantined, frames
-        release_freed_memory()
+    -> table written); the aggregate only when it is among them.
+
+    A whole build runs outside any transaction, batch after batch: a second connection
+    reads and builds the next batch in a worker thread while this one inserts the last
+    (an insert is mostly DuckDB compressing strings on one core; reading, building and
+    validating mostly polars and pandera on the other). A set of rows is read inside
+    the run's transaction, by this connection.
+    """
+    with ExitStack() as stack:
+        if rows is None:
+            reader = stack.enter_context(second_connection(conn))
+            batches = _one_ahead(_built(reader, step, targets, None, ctx))
+            stack.callback(batches.close)
+        else:
+            batches = _built(conn, step, targets, rows, ctx)
+        for frames in batches:
+            for name, frame in frames.items():
+                insert(conn, targets[name], frame)
+            del frames
+            release_freed_memory()
 
 
 def rebuild(

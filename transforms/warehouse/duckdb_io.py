@@ -84,6 +84,21 @@ def opened(target: Target, *, read_only: bool = False) -> Iterator[duckdb.DuckDB
         conn.close()
 
 
+@contextmanager
+def second_connection(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Another connection to `conn`'s database, set up the same way (its current
+    database too: a DuckLake), for another thread: a connection must not serve two
+    threads at once. It sees what `conn` has committed, nothing of its open transaction.
+    """
+    database = conn.sql("SELECT current_database()").fetchall()[0][0]
+    other = _session(conn.cursor())
+    try:
+        other.execute(f'USE "{database}"')
+        yield other
+    finally:
+        other.close()
+
+
 def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")

@@ -1,10 +1,11 @@
 """Clean tables, quarantine tables and marts: one asset per table, one transform run.
 
-`transforms.warehouse.run.transform` rebuilds every table in one DuckDB transaction (a failure
-rolls all of it back), so the assets share one non-subsettable op: what Dagster shows
-per table is what that run wrote. It runs when the raw tables it reads changed (the
-automation sensor), in one pool of one slot (`assets_raw.pools`), then its checks run on
-what it wrote.
+`transforms.warehouse.run.transform` brings every table up to date in one DuckDB transaction
+(a failure rolls all of it back), so the assets share one non-subsettable op: what
+Dagster shows per table is the table as that run left it (`rewritten`: false on the
+dimensions and records after a telemetry-only sync, which leaves them as they were).
+It runs when the raw tables it reads changed (the automation sensor), in one pool of
+one slot (`assets_raw.pools`), then its checks run on what it wrote.
 """
 
 from collections.abc import Iterator
@@ -72,6 +73,9 @@ def _materializations(report: TransformReport, target: Target) -> Iterator:
         else:
             rows = report.rows.get(name, 0)
         metadata = {**base, "dagster/row_count": rows}
+        if name in t.WHOLE_TABLES:
+            # Rebuilt only after a catalog load or a configuration change.
+            metadata["rewritten"] = not (report.up_to_date or report.whole_tables_kept)
         if schema == t.MARTS:
             metadata["summary"] = dg.MetadataValue.md(mart_summary(target, name))
         yield dg.MaterializeResult(asset_key=table_key(name), metadata=metadata)

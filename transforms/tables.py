@@ -5,9 +5,9 @@ Three schemas: `clean` (typed, deduplicated, validated tables and daily aggregat
 `marts` (answers for the reliability team). Telemetry tables are partitioned by
 (asset_id, UTC day): an incremental run rewrites the fact rows a sync brought and the
 daily aggregates of their partitions (`row_sets`). The dimensions and maintenance
-records (`WHOLE_TABLES`) are rebuilt whole, by a run whose new loads hold rows of their
-raw tables (the catalog, every hour) or whose configuration changed; the marts on
-every run.
+records (`WHOLE_TABLES`) are rebuilt whole by a full run and by a run whose new loads
+hold rows of their raw tables (the catalog, every hour) or whose configuration changed;
+the daily marts recompute what can have changed, the monthly KPIs are rebuilt whole.
 """
 
 from transforms.raw import RAW_TABLES, TELEMETRY_TABLES

@@ -85,10 +85,22 @@ def test_given_simulator_when_all_assets_materialize_twice_in_one_process_then_c
         assert {key.split("/")[0] for key in built} == set(TRANSFORM_GROUPS)
         assert set(built) == {name.replace(".", "/") for name in INPUTS}
         assert built["clean/dim_asset"]["dagster/row_count"] == expected_catalog["assets"]
+        assert built["clean/dim_asset"]["rewritten"] is True  # after a catalog sync
         assert built["marts/asset_health_daily"]["summary"].startswith("**Ten worst assets")
         outcomes = check_outcomes(transform)
         assert len(outcomes) == 36
         assert all(outcomes.values()), [k for k, ok in outcomes.items() if not ok]
+
+    # A telemetry-only sync (the 15-minute schedule's) leaves dimensions and records alone.
+    partition = telemetry_key(CONNECTION, SIM_NOW.date())
+    tags = {"tractian/sync_mode": "incremental"}
+    assert stack.run("telemetry_sync", partition_key=partition, tags=tags).success
+    again = materialized(stack.run_transform())
+    assert again["clean/fct_vibration"]["incremental"] is True
+    assert again["clean/dim_asset"]["rewritten"] is False
+    assert again["clean/fct_work_order"]["rewritten"] is False
+    assert again["clean/dim_asset"]["dagster/row_count"] == expected_catalog["assets"]
+    assert "rewritten" not in again["clean/fct_vibration"]
 
 
 def test_given_incremental_tag_when_telemetry_runs_then_it_syncs_from_state_up_to_now(stack):

@@ -9,7 +9,6 @@ from tests.transforms.conftest import assert_same_rows, records, run
 from tests.transforms.plant import COMPANY, detection, load_plant
 from tests.transforms.rawdb import RawWarehouse, load_id_at, ts
 from transforms.models import MODELS
-from transforms.tables import WHOLE_TABLES
 from transforms.warehouse.read_copy import default_read_copy
 
 FIRST = load_id_at("2024-03-03 06:00")
@@ -32,7 +31,7 @@ def first_sync(raw: RawWarehouse, *, published: bool = False) -> None:
     orphan = {"id": "L9", "company_id": COMPANY, "name": "Annex", "parent_id": "L404"}
     raw.load("locations", [orphan], FIRST)
     raw.load("vibration_samples", [vib("V1", "2024-03-03 05:00")], FIRST)
-    run(raw, full=True)
+    run(raw, full=True, publish=True)
 
 
 def _stamps(raw: RawWarehouse) -> list[dict]:
@@ -51,6 +50,9 @@ def test_a_telemetry_only_load_leaves_the_whole_tables_as_they_were(raw, tmp_pat
     stamped = _stamps(raw)
     assert [row["id"] for row in stamped] == ["L9"]
     raw.load("vibration_samples", [vib("V1", "2024-03-03 06:00")], SECOND)
+    published = default_read_copy(raw.path)
+    last_run = "SELECT max(run_id) AS run FROM clean._transform_runs"
+    assert records(published, last_run) == [{"run": 1}]  # the copy is updated, not rebuilt
     report = run(raw, publish=True)
     assert report.whole_tables_kept
     assert "dimensions and records unchanged" in report.summary()
@@ -62,7 +64,8 @@ def test_a_telemetry_only_load_leaves_the_whole_tables_as_they_were(raw, tmp_pat
         ts("2024-03-03 06:00"),
     ]
     _equals_a_full_rebuild(raw, tmp_path)
-    assert_same_rows(raw.path, default_read_copy(raw.path), WHOLE_TABLES)
+    assert records(published, last_run) == [{"run": 2}]
+    assert_same_rows(raw.path, published, list(MODELS))
 
 
 def test_a_load_of_sensor_type_detections_alone_rebuilds_the_assets(raw, tmp_path):

@@ -13,7 +13,8 @@ memory depends on neither the history nor the fleet (bench/ B7).
   the partitions those keys fall in, from the fact table.
 - Full: the tables are built as `<name>__stage` before the run's transaction opens
   (one short transaction per batch: a transaction holding ten million new rows keeps
-  gigabytes in memory until it commits), then swapped in by renaming inside it. A run
+  gigabytes in memory until it commits; the next batch is read and built meanwhile, on
+  a second connection in a worker thread), then swapped in by renaming inside it. A run
   that dies leaves stage tables behind; the next one drops them.
 """
 
@@ -142,10 +143,15 @@ def _built(
     output name; the aggregate only when it is among `outputs`."""
     for raw in _raw_batches(conn, step, rows):
         fact, quarantined = step.build(raw, step.raw, ctx)
+        del raw
         frames = {step.fact: fact, step.quarantine: quarantined}
         if step.aggregate and step.aggregate_table in outputs:
             frames[step.aggregate_table] = step.aggregate(fact)
-        yield {name: validate(name, conform(name, frame)) for name, frame in frames.items()}
+        del fact, quarantined
+        built = {name: validate(name, conform(name, frame)) for name, frame in frames.items()}
+        del frames
+        yield built
+        del built  # inserted by now: freed before the next batch is read
 
 
 _DONE = object()
@@ -162,6 +168,7 @@ def _one_ahead(items: Iterator[T]) -> Iterator[T]:
         while (item := pending.result()) is not _DONE:
             pending = worker.submit(next, items, _DONE)
             yield item
+            del item  # used by now: freed while the next one is awaited
 
 
 def _fill(

@@ -105,7 +105,8 @@ def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def _columns(conn: duckdb.DuckDBPyConnection, qualified: str) -> list[str] | None:
-    """The columns of table (or view) `qualified`; None when there is none.
+    """The columns of table `qualified` (in the current database); None when there is
+    none.
 
     A catalog lookup: querying duckdb_columns() took 3 to 5 ms, and a run asks about
     forty times. A missing table raises before anything runs, so it does not abort an

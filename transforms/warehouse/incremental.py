@@ -33,7 +33,9 @@ from transforms.warehouse.row_sets import ChangedKeys, changed_keys
 
 DLT_LOADS = f"{RAW_SCHEMA}._dlt_loads"  # dlt's record of the load packages it completed
 
-# Bump when a table's layout or a rule changes: the next run then rebuilds everything.
+# Bump when a table's layout, a rule or a builder changes: the next run then rebuilds
+# everything (an incremental run rebuilds the dimensions and records only after a
+# catalog load or a configuration change).
 # 2: energy quantities and units as the published API serves them; demand and cost;
 # dim_asset's sensor type from detections too (`sensor_type_source`).
 # 3: reliability marts by the standards; side values nulled on kept vibration rows.
@@ -158,9 +160,11 @@ def plan_run(
 
 
 def _catalog_loaded(conn: duckdb.DuckDBPyConnection, load_ids: list[str]) -> bool:
-    """Whether a raw table that is not telemetry holds rows of `load_ids`: the only way
-    the whole tables' inputs change (the syncs' only deletes are of duplicated samples).
-    The 15-minute telemetry syncs bring none; the hourly catalog sync does."""
+    """Whether a raw table that is not telemetry holds rows of `load_ids`: how the
+    syncs change the whole tables' inputs (their only deletes are of duplicated
+    samples). The 15-minute telemetry syncs bring none; the hourly catalog sync does. A
+    package a killed sync left half loaded counts once completed, as for telemetry; raw
+    tables edited by hand need `--full`."""
     if not load_ids:
         return False
     loads = pl.DataFrame({"load_id": load_ids}, schema={"load_id": pl.String})

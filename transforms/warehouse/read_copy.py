@@ -35,7 +35,8 @@ _ALIAS = "read_copy"
 
 @dataclass(frozen=True)
 class Changes:
-    """What a run changed: the rows it rewrote in partitioned tables (the others whole)."""
+    """What a run changed: the rows it rewrote per table (`NO_ROWS`: none; a table not
+    listed: all of it)."""
 
     run_id: int
     previous_run_id: int | None

@@ -11,7 +11,9 @@ profile (api_profiles.py) decides what the connector can know:
   profile (null on the public one); `sensors` on both.
 - asset_sensor_types: one row per (non-removed) component of the companies, its sensor
   type `detected_by` "asset" (integration: the asset says) or "probe" (public: which
-  telemetry endpoint answers with samples).
+  telemetry endpoint answers with samples). On the public profile only the components
+  a probe can find: with a visible sample in [start, as_of) (a gateway offline through
+  the whole range hides its components' types until their samples arrive).
 
 Which rows each table holds:
 - companies, locations, assets, priorities, categories: the current snapshot (assets
@@ -48,13 +50,18 @@ def ground_truth(
     public = check_profile(profile) == PUBLIC
     companies = list(company_ids)
     components = world.components(companies)
+    telemetry = {
+        **vibration_tables(world, components, start_ms, as_of_ms),
+        **energy_tables(world, components, start_ms, as_of_ms),
+    }
+    if public:
+        components = _probed(components, telemetry)
     tables = {
         "companies": _companies(world, companies, public),
         "locations": _locations(world, companies),
         "assets": _assets(world, companies, public),
         "asset_sensor_types": _sensor_types(components, public),
-        **vibration_tables(world, components, start_ms, as_of_ms),
-        **energy_tables(world, components, start_ms, as_of_ms),
+        **telemetry,
         **record_tables(world, companies, start_ms, as_of_ms),
     }
     return {name: tables[name] for name in RAW_TABLES}
@@ -116,6 +123,20 @@ def _assets(world: World, companies: list[str], public: bool) -> pa.Table:
         for a in world.assets(cid)
     ]
     return rows_to_table("assets", rows)
+
+
+# the table whose samples a probe of each sensor type finds (energy: every quantity of a
+# sample is served, active power among them)
+_PROBED_IN = {"vibration": "vibration_samples", "energy": "energy_samples"}
+
+
+def _probed(components: list[Component], telemetry: dict[str, pa.Table]) -> list[Component]:
+    """The components with a visible sample of their type: those a probe finds."""
+    sampled = {
+        kind: set(telemetry[table].column("asset_id").to_pylist())
+        for kind, table in _PROBED_IN.items()
+    }
+    return [c for c in components if c.id in sampled[c.sensor_type]]
 
 
 def _sensor_types(components: list[Component], public: bool) -> pa.Table:

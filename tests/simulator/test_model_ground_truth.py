@@ -264,6 +264,25 @@ def test_late_samples_join_the_ground_truth_after_the_reconnect():
     assert after.num_rows >= during.num_rows + len(offline)
 
 
+def test_a_probe_cannot_find_a_component_whose_gateway_is_offline_through_the_range():
+    world = shared_world()
+    for c in world.components():
+        spans = world.gateway_outages(c.gateway_id, START_MS - 2 * DAY, START_MS - DAY)
+        if spans and spans[0][1] - spans[0][0] > HOUR:
+            s, e = spans[0]
+            break
+    else:
+        raise AssertionError("no outage of more than an hour two days before the start clock")
+
+    def known(as_of: int, profile: str) -> bool:
+        truth = ground_truth(world, [c.company_id], s, as_of, profile=profile)
+        return c.id in truth["asset_sensor_types"].column("asset_id").to_pylist()
+
+    assert not known(e - 1, "public")  # every sample of [s, e - 1) is still held back
+    assert known(e - 1, "integration")  # the asset itself says
+    assert known(e, "public")  # the reconnect delivers them
+
+
 def test_removed_assets_leave_the_ground_truth():
     world = World(SimConfig(), START_MS)
     jaguar = world.companies[0]["id"]

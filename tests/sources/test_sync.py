@@ -12,6 +12,7 @@ from sources import raw_schema as rs
 from sources.connections import Connection, ConnectionConfigError
 from sources.pipeline import sync
 from tests.sources.conftest import (
+    FILE_TARGETS,
     PROFILES,
     SYNC_TARGETS,
     assert_matches_truth,
@@ -144,7 +145,7 @@ def test_given_no_companies_configured_against_the_published_api_then_error_befo
     assert not db.exists() or raw_rows(db, "assets").num_rows == 0
 
 
-@SYNC_TARGETS
+@FILE_TARGETS
 def test_late_samples_arrive_after_their_gateway_reconnects(sim, warehouse):
     component, reconnect = _component_offline_at(sim, NOW, company_ids(sim, "tobias"))
     run_sync(sim, warehouse, "tobias")

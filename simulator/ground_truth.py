@@ -136,7 +136,7 @@ def _probed(components: list[Component], telemetry: dict[str, pa.Table]) -> list
         kind: set(telemetry[table].column("asset_id").to_pylist())
         for kind, table in _PROBED_IN.items()
     }
-    return [c for c in components if c.id in sampled[c.sensor_type]]
+    return [c for c in components if c.id in sampled.get(c.sensor_type, ())]
 
 
 def _sensor_types(components: list[Component], public: bool) -> pa.Table:

@@ -30,6 +30,7 @@ Which rows each table holds:
 from collections.abc import Iterable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from simulator.api_profiles import INTEGRATION, PUBLIC, check_profile
 from simulator.asset_tree import Component
@@ -133,7 +134,7 @@ _PROBED_IN = {"vibration": "vibration_samples", "energy": "energy_samples"}
 def _probed(components: list[Component], telemetry: dict[str, pa.Table]) -> list[Component]:
     """The components with a visible sample of their type: those a probe finds."""
     sampled = {
-        kind: set(telemetry[table].column("asset_id").to_pylist())
+        kind: set(pc.unique(telemetry[table].column("asset_id")).to_pylist())
         for kind, table in _PROBED_IN.items()
     }
     return [c for c in components if c.id in sampled.get(c.sensor_type, ())]

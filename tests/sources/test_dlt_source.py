@@ -120,10 +120,12 @@ def test_a_failing_part_raises_at_the_end_and_nothing_loads_unless_partial(confi
     assert any(isinstance(c, SourceFailures) for c in causes), causes
     assert "events of company" in str(failed.value)
     assert not db.exists() or raw_rows(db, "assets").num_rows == 0
+    assert "tractian" not in pipeline.state.get("sources", {})  # no state advanced
 
     info = pipeline.run(tractian(start=NOW - timedelta(days=1), allow_partial=True))
 
     assert info.loads_ids
+    assert "tractian" in pipeline.state["sources"]
     assert raw_rows(db, "assets").num_rows > 0
     assert raw_rows(db, "events").num_rows == 0
 

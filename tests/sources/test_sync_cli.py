@@ -1,6 +1,7 @@
 """`tractian-elt sync` as a user runs it: exit codes, kill -9 recovery, no leaked token."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,7 +27,9 @@ def sim(request):
         yield simulator
 
 
-def cli(sim, db: Path, token: str, *extra: str, start: datetime = START) -> list[str]:
+def cli(
+    sim, db: Path, token: str, *extra: str, start: datetime = START, transform: bool = False
+) -> list[str]:
     """The sync a user runs; against the published API the companies must be given."""
     companies = ["--companies", ",".join(token_companies(sim, "all"))]
     return [
@@ -40,7 +43,7 @@ def cli(sim, db: Path, token: str, *extra: str, start: datetime = START) -> list
         str(db),
         "--start",
         start.isoformat(),
-        "--no-transform",
+        *([] if transform else ["--no-transform"]),
         *(companies if sim.profile == "public" else []),
         *extra,
     ]
@@ -99,6 +102,49 @@ def test_given_kill_9_mid_extract_or_mid_load_when_rerun_then_ground_truth(sim, 
     assert_matches_truth(db, all_truth(sim), "default")
 
 
+@pytest.mark.parametrize("sim", ["public"], indirect=True)
+def test_a_sync_transforms_what_it_loaded_and_a_failed_transform_keeps_the_load(sim, tmp_path):
+    """Without `--no-transform` a sync rebuilds the clean tables and marts. When that
+    fails (here: a malformed ISO configuration file), the raw load stays, exit 1 says
+    why, and the next sync, with the file mended, transforms it."""
+    db = tmp_path / "warehouse" / "tractian.duckdb"
+    token = sim.tokens["all"]
+    env = env_with(token, tmp_path)
+    iso_config = tmp_path / "iso.csv"
+    iso_config.write_text("asset_id,machine_group,foundation\nany-asset,3,rigid\n")
+    recent = NOW - timedelta(hours=6)
+    sync_and_transform = cli(sim, db, token, "--quiet", start=recent, transform=True)
+
+    failed = subprocess.run(
+        sync_and_transform,
+        env={**env, "TRACTIAN_ISO_CONFIG": str(iso_config)},
+        capture_output=True,
+        text=True,
+    )
+
+    assert failed.returncode == 1, failed.stderr
+    assert "transform failed (raw data is loaded)" in failed.stderr
+    assert f"ISO config {iso_config} line 2" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    truth = sim.ground_truth([c["id"] for c in sim.world.companies], recent)
+    assert_matches_truth(db, truth, "default")
+    read_copy = db.with_name("tractian_read.duckdb")
+    assert not read_copy.exists()
+
+    done = subprocess.run(sync_and_transform, env=env, capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+    with duckdb.connect(str(read_copy), read_only=True) as conn:
+        clean, quarantined = (
+            conn.sql(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("clean.fct_vibration", "quarantine.vibration_samples")
+        )
+        companies = conn.sql("SELECT count(*) FROM clean.dim_company").fetchone()[0]
+    assert clean > 0
+    assert clean + quarantined == truth["vibration_samples"].num_rows
+    assert companies == truth["companies"].num_rows
+
+
 LOADED_PACKAGES = "SELECT load_id FROM tractian_raw._dlt_loads WHERE status = 0"
 
 
@@ -137,6 +183,8 @@ def test_exit_codes_and_the_token_never_leaks(sim, tmp_path):
     )
 
     assert ok.returncode == 0, ok.stderr
+    # progress per resource (not --quiet): streams done, rows, rows/s
+    assert re.search(r"vibration_samples: \d+/\d+ streams, [\d,]+ rows, [\d,]+ rows/s", ok.stderr)
     assert failed.returncode == 1
     assert "events of company" in failed.stderr
     assert "what to do" in failed.stderr

@@ -30,6 +30,17 @@ def _partitions(definition: object) -> str | None:
     return None
 
 
+def _freshness(policy: object) -> str | None:
+    if policy is None:
+        return None
+    warn, fail = policy.warn_window.to_timedelta(), policy.fail_window.to_timedelta()
+    return f"warn after {warn}, fail after {fail}"
+
+
+def _backfill(policy: dg.BackfillPolicy | None) -> str | None:
+    return policy.policy_type.value if policy else None
+
+
 def describe(defs: dg.Definitions) -> dict:
     repository = defs.get_repository_def()
     graph = repository.asset_graph
@@ -44,7 +55,10 @@ def describe(defs: dg.Definitions) -> dict:
             "partitions": _partitions(node.partitions_def),
             "pools": sorted(node.pools or []),
             "automation": condition.get_label() if condition else None,
-            "freshness": node.freshness_policy is not None,
+            "freshness": _freshness(node.freshness_policy),
+            "backfill": _backfill(node.backfill_policy),
+            "description": bool(node.description),
+            "column_schema": "dagster/column_schema" in node.metadata,
             "deps": sorted(k.to_user_string() for k in node.parent_keys),
         }
     checks = sorted(
@@ -60,7 +74,10 @@ def describe(defs: dg.Definitions) -> dict:
             s.name: {"cron": s.cron_schedule, "job": s.job_name, "status": s.default_status.value}
             for s in repository.schedule_defs
         },
-        "sensors": {s.name: s.default_status.value for s in repository.sensor_defs},
+        "sensors": {
+            s.name: {"status": s.default_status.value, "interval_s": s.minimum_interval_seconds}
+            for s in repository.sensor_defs
+        },
     }
 
 

@@ -368,6 +368,7 @@ def test_a_changed_iso_configuration_rezones_only_that_machines_samples(raw, tmp
     assert not report.up_to_date
     assert report.new_loads == 0
     assert report.rebuilt_partitions == 1  # (V1, 03-01): V2 under M1 has no samples
+    assert report.recomputed_mart_rows is None  # ISO classes changed: every daily mart row
     zones = records(raw.path, "SELECT asset_id, iso_zone FROM clean.fct_vibration ORDER BY 1")
     assert zones == [{"asset_id": "V1", "iso_zone": "A"}, {"asset_id": "V3", "iso_zone": "B"}]
     assert run(raw, iso_config=config).up_to_date

@@ -1,5 +1,7 @@
 """What the client makes of each error body the contract knows, over real HTTP."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -84,3 +86,36 @@ def test_a_page_size_the_api_refuses_falls_back_to_a_smaller_one(sim):
     expected = sim.world.locations(connection.company_ids[0])
     assert {loc["id"] for loc in locations} == {loc["id"] for loc in expected}
     assert client.page_limit == 100  # the simulator allows at most 1000
+
+
+def test_a_429_pauses_every_thread_of_the_client_until_retry_after(sim):
+    """One request's 429 holds back the requests other threads start meanwhile: they wait
+    out the same Retry-After instead of meeting the limit again."""
+    connection = connection_for(sim, "jaguar")
+    path = f"/companies/{connection.company_ids[0]}/locations"
+    first_wait = threading.Event()
+    waits: dict[str, list[float]] = {"limited": [], "other": []}
+
+    def sleep(seconds: float) -> None:
+        waits[threading.current_thread().name].append(seconds)
+        first_wait.set()
+        time.sleep(seconds)
+
+    client = TractianClient(connection.base_url, connection.token, sleep=sleep)
+    sim.set_fault("rate_limited", count=1, retry_after=2)
+    try:
+        limited = threading.Thread(target=client.get, args=(path,), name="limited")
+        limited.start()
+        assert first_wait.wait(timeout=30)
+        other = threading.Thread(target=client.get, args=(path,), name="other")
+        other.start()
+        other.join(timeout=30)
+        limited.join(timeout=30)
+    finally:
+        sim.clear_faults()
+
+    assert client.stats.rate_limited == 1  # only the first request met the limit
+    (limited_wait,), (other_wait,) = waits["limited"], waits["other"]
+    assert 1.5 <= limited_wait <= 2.0
+    # the other thread started while the pause ran, and waited out the rest of it
+    assert 0.5 < other_wait < limited_wait

@@ -169,3 +169,32 @@ def test_given_a_body_missing_a_required_field_then_that_part_fails_and_the_rest
     sync_tobias(sim, db)
 
     assert_matches_truth(db, truth(sim), "plant")
+
+
+def test_given_a_configured_company_the_token_may_not_read_then_it_fails_and_the_rest_loads(
+    tmp_path,
+):
+    """A 4xx fails its part at once (no retries), with the API's reason: here a company
+    listed by mistake, which the published API answers with 403."""
+    with Simulator(SimConfig(seed=5, days=2), now=NOW, profile="public") as sim:
+        db = tmp_path / "w.duckdb"
+        jaguar, tobias = token_companies(sim, "jaguar")[0], token_companies(sim, "tobias")[0]
+        connection = replace(connection_for(sim, "jaguar"), company_ids=(jaguar, tobias))
+        client = fast_client(connection, page_limit=50)
+
+        with pytest.raises(SyncFailed) as failed:
+            sync(
+                connection,
+                db,
+                start=START,
+                client=client,
+                show_progress=False,
+                **published_clock(sim),
+            )
+
+        assert tobias in str(failed.value)
+        assert jaguar not in str(failed.value)
+        assert "HTTP 403" in str(failed.value)
+        assert client.stats.retries == 0
+        expected = sim.ground_truth([jaguar], START)
+        assert_matches_truth(db, {k: v for k, v in expected.items() if k != "companies"}, "plant")

@@ -78,6 +78,7 @@ class Reader(threading.Thread):
         super().__init__(daemon=True)
         self.catalog = catalog
         self.counts: list[int] = []
+        self.asset_keys: list[int] = []
         self.torn: list[str] = []
         self.errors: list[str] = []
         self.stop = threading.Event()
@@ -112,6 +113,7 @@ class Reader(threading.Thread):
             )
             self.counts.append(samples.fetchall()[0][0])
             total, distinct = assets.fetchall()[0]
+            self.asset_keys.append(distinct)
         finally:
             conn.execute("COMMIT")
         if total != distinct:
@@ -154,6 +156,8 @@ def test_four_connections_sync_at_once_into_one_lake_while_a_reader_watches(
     assert reader.errors == []
     assert reader.torn == []
     assert reader.counts == sorted(reader.counts)
+    # a merge seen half-done would have lost keys: never fewer than a snapshot before
+    assert reader.asset_keys == sorted(reader.asset_keys)
     assert len(set(reader.counts)) > 2
 
     # The same setting takes `tractian-elt transform` to the lake.

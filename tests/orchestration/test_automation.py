@@ -80,6 +80,33 @@ def test_given_one_connection_reauthorizing_from_6_to_12_when_a_day_passes_then_
     assert len({r.run_key for r in telemetry["north"]}) == 96
 
 
+def test_given_a_connections_sync_still_running_when_the_schedule_ticks_then_it_waits(
+    two_connections,
+):
+    """A tick does not queue a second sync of the same job behind one still running for
+    that connection (the other connection syncs); the tick after it finished does."""
+    defs, resources, instance = two_connections
+    running = dg.DagsterRun(
+        job_name="telemetry_sync",
+        status=dg.DagsterRunStatus.STARTED,
+        tags={"tractian/connection": "south"},
+    )
+    instance.add_run(running)
+    tick = DAY.replace(hour=6)
+
+    while_running = schedule_tick(defs, instance, resources, "telemetry_every_15_minutes", tick)
+    instance.report_run_failed(running)
+    after = schedule_tick(
+        defs, instance, resources, "telemetry_every_15_minutes", tick + timedelta(minutes=15)
+    )
+
+    def connections(result):
+        return sorted(r.tags["tractian/connection"] for r in result.run_requests)
+
+    assert connections(while_running) == ["north"]
+    assert connections(after) == ["north", "south"]
+
+
 def transform_requested(stack, cursor):
     """Transform tables the automation sensor would request now, and its next cursor."""
     keys = stack.defs.resolve_assets_def(["clean", "dim_asset"]).keys

@@ -1,5 +1,6 @@
 """What the client makes of each error body the contract knows, over real HTTP."""
 
+import math
 import threading
 import time
 from datetime import timedelta
@@ -119,3 +120,22 @@ def test_a_429_pauses_every_thread_of_the_client_until_retry_after(sim):
     assert 1.5 <= limited_wait <= 2.0
     # the other thread started while the pause ran, and waited out the rest of it
     assert 0.5 < other_wait < limited_wait
+
+
+@pytest.mark.parametrize(("page_limit", "walks"), [(4, 4), (10, 1)])
+def test_an_asset_list_without_a_total_is_walked_until_three_passes_add_nothing(
+    sim, page_limit, walks
+):
+    """The published API's asset pages carry no total, so a skipped record cannot show:
+    a list of several pages is walked four times (the first, then three that add
+    nothing), one that fits on a page once (page-number paging cannot shift it)."""
+    connection = connection_for(sim, "jaguar")
+    company = connection.company_ids[0]
+    served = sim.world.assets(company)
+    assert 4 < len(served) <= 10  # several pages of 4, one of 10
+    client = fast_client(connection, page_limit=page_limit)
+
+    assets = client.paginate(f"/companies/{company}/assets")
+
+    assert sorted(a["id"] for a in assets) == sorted(a["id"] for a in served)
+    assert client.stats.requests == walks * math.ceil(len(served) / page_limit)

@@ -89,7 +89,7 @@ def test_a_users_pipeline_loads_exactly_once_into_postgres_across_syncs_with_lat
     assert load_ids & set(second.loads_ids), "the second sync added the late samples"
 
 
-def test_companies_and_lookback_resolve_from_config(configured, monkeypatch, tmp_path):
+def test_companies_resolve_from_config(configured, monkeypatch, tmp_path):
     sim = configured
     monkeypatch.setenv("SOURCES__TRACTIAN__API_TOKEN", sim.tokens["all"])
     jaguar = next(c for c in token_companies(sim, "all") if c in token_companies(sim, "jaguar"))

@@ -28,10 +28,11 @@ def sim(request):
 
 
 def cli(
-    sim, db: Path, token: str, *extra: str, start: datetime = START, transform: bool = False
+    sim, db: Path, *extra: str, start: datetime = START, transform: bool = False, token="all"
 ) -> list[str]:
-    """The sync a user runs; against the published API the companies must be given."""
-    companies = ["--companies", ",".join(token_companies(sim, "all"))]
+    """The sync a user runs (its token in the environment: `env_with`); against the
+    published API the companies of `token` must be given."""
+    companies = ["--companies", ",".join(token_companies(sim, token))]
     return [
         sys.executable,
         "-m",
@@ -74,26 +75,26 @@ def test_given_kill_9_mid_extract_or_mid_load_when_rerun_then_ground_truth(sim, 
     # A first complete sync: a pipeline whose state was never saved discards what a
     # killed run extracted (nothing of it was committed), which would prove nothing here.
     # It reads the last 6 hours only, so that the killed syncs below have 42 more to load.
-    recent = cli(sim, db, token, "--quiet", start=NOW - timedelta(hours=6))
+    recent = cli(sim, db, "--quiet", start=NOW - timedelta(hours=6))
     first = subprocess.run(recent, env=env, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     sim.set_fault("slow", rate=0.02, seconds=0.3, count=1000)  # stretch the sync out
 
-    victim = subprocess.Popen(cli(sim, db, token), env=env, start_new_session=True)
+    victim = subprocess.Popen(cli(sim, db), env=env, start_new_session=True)
     _wait_for(lambda: sim.stats()["requests"] > 200, victim)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
     sim.clear_faults()
 
     pipeline_dir = db.parent / ".dlt_pipelines" / "tractian_default"
-    victim = subprocess.Popen(cli(sim, db, token), env=env, start_new_session=True)
+    victim = subprocess.Popen(cli(sim, db), env=env, start_new_session=True)
     _wait_for(lambda: pending_packages(pipeline_dir), victim)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
     pending = pending_packages(pipeline_dir)
     assert pending, "the kill left no pending load package: the recovery below proves nothing"
 
-    done = subprocess.run(cli(sim, db, token, "--quiet"), env=env, capture_output=True, text=True)
+    done = subprocess.run(cli(sim, db, "--quiet"), env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert pending_packages(pipeline_dir) == set()
     with duckdb.connect(str(db), read_only=True) as conn:
@@ -108,12 +109,11 @@ def test_a_sync_transforms_what_it_loaded_and_a_failed_transform_keeps_the_load(
     fails (here: a malformed ISO configuration file), the raw load stays, exit 1 says
     why, and the next sync, with the file mended, transforms it."""
     db = tmp_path / "warehouse" / "tractian.duckdb"
-    token = sim.tokens["all"]
-    env = env_with(token, tmp_path)
+    env = env_with(sim.tokens["jaguar"], tmp_path)
     iso_config = tmp_path / "iso.csv"
     iso_config.write_text("asset_id,machine_group,foundation\nany-asset,3,rigid\n")
     recent = NOW - timedelta(hours=6)
-    sync_and_transform = cli(sim, db, token, "--quiet", start=recent, transform=True)
+    sync_and_transform = cli(sim, db, "--quiet", start=recent, transform=True, token="jaguar")
 
     failed = subprocess.run(
         sync_and_transform,
@@ -126,7 +126,7 @@ def test_a_sync_transforms_what_it_loaded_and_a_failed_transform_keeps_the_load(
     assert "transform failed (raw data is loaded)" in failed.stderr
     assert f"ISO config {iso_config} line 2" in failed.stderr
     assert "Traceback" not in failed.stderr
-    truth = sim.ground_truth([c["id"] for c in sim.world.companies], recent)
+    truth = sim.ground_truth(token_companies(sim, "jaguar"), recent)
     assert_matches_truth(db, truth, "default")
     read_copy = db.with_name("tractian_read.duckdb")
     assert not read_copy.exists()
@@ -166,20 +166,23 @@ def _wait_for(condition, process, timeout_s=120.0):
 
 def test_exit_codes_and_the_token_never_leaks(sim, tmp_path):
     db = tmp_path / "warehouse" / "tractian.duckdb"
-    token = sim.tokens["all"]
+    token = sim.tokens["tobias"]  # the company with every kind of record
     env = env_with(token, tmp_path)
 
-    ok = subprocess.run(cli(sim, db, token), env=env, capture_output=True, text=True)
+    ok = subprocess.run(cli(sim, db, token="tobias"), env=env, capture_output=True, text=True)
     sim.set_fault("server_errors", route="events", rate=1.0)
-    failed = subprocess.run(cli(sim, db, token), env=env, capture_output=True, text=True)
+    failed = subprocess.run(cli(sim, db, token="tobias"), env=env, capture_output=True, text=True)
     sim.clear_faults()
     # The published API has no reauthorization code: its 401 is a revoked token.
     fault = "reauthorization_required" if sim.profile == "integration" else "invalid_token"
-    sim.set_fault(fault, token="all")
-    reauth = subprocess.run(cli(sim, db, token), env=env, capture_output=True, text=True)
+    sim.set_fault(fault, token="tobias")
+    reauth = subprocess.run(cli(sim, db, token="tobias"), env=env, capture_output=True, text=True)
     sim.clear_faults()
     no_token = subprocess.run(
-        cli(sim, db, token), env={**env, "TRACTIAN_API_TOKEN": ""}, capture_output=True, text=True
+        cli(sim, db, token="tobias"),
+        env={**env, "TRACTIAN_API_TOKEN": ""},
+        capture_output=True,
+        text=True,
     )
 
     assert ok.returncode == 0, ok.stderr

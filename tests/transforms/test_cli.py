@@ -1,5 +1,7 @@
 """`tractian-elt transform`: exit codes and what it prints."""
 
+import pytest
+
 from orchestration.cli import main
 from tests.transforms.plant import load_plant
 from tests.transforms.rawdb import load_id_at
@@ -34,3 +36,21 @@ def test_a_bad_iso_config_is_a_one_line_error_naming_the_line(raw, tmp_path, cap
     assert err.count("\n") == 0
     assert "line 3" in err
     assert "machine_group" in err
+
+
+@pytest.mark.parametrize("given_by", ["flag", "environment"])
+def test_the_category_map_is_read_from_the_flag_or_the_environment(
+    raw, tmp_path, capsys, monkeypatch, given_by
+):
+    load_plant(raw, load_id_at("2024-03-01 00:00"))
+    categories = tmp_path / "categories.csv"
+    categories.write_text("category,kind\nLubrication,preventive\nRounds,sometimes\n")
+    args = ["transform", "--db", str(raw.path)]
+    if given_by == "flag":
+        args += ["--category-map", str(categories)]
+    else:
+        monkeypatch.setenv("TRACTIAN_CATEGORY_MAP", str(categories))
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert f"category map {categories} line 3" in err

@@ -115,14 +115,30 @@ def test_a_reader_holding_the_copy_read_write_does_not_block_a_transform(publish
     assert records(copy, "SELECT count(*) AS n FROM clean.fct_vibration") == [{"n": 11}]
 
 
+def power(quantity: str, at: str, value: float) -> dict:
+    """An energy sample of meter E1, `value` on each phase (the raw tables keep the API's
+    quantity names)."""
+    key = {"company_id": COMPANY, "asset_id": "E1", "quantity": quantity, "sampled_at": ts(at)}
+    return key | {f"average_{phase}": value for phase in ("a", "b", "c")}
+
+
 def test_the_copy_holds_what_the_warehouse_holds_after_incremental_publishes(published):
+    """Every quantity's energy facts too, whose clean names differ from the raw ones
+    (`active-power` is `active_power`)."""
     raw, copy = published
+    later = load_id_at("2024-03-03 06:00")
+    raw.load("vibration_samples", [vib("2024-03-01 10:30"), vib("2024-03-03 01:00")], later)
+    readings = {
+        "active-power": 1500.0,
+        "reactive-power": 400.0,
+        "power-factor": 0.9,
+        "current": 8.0,
+    }
     raw.load(
-        "vibration_samples",
-        [vib("2024-03-01 10:30"), vib("2024-03-03 01:00")],
-        load_id_at("2024-03-03 06:00"),
+        "energy_samples", [power(q, "2024-03-03 01:00", v) for q, v in readings.items()], later
     )
     run(raw, publish=True)
+    assert records(copy, "SELECT count(*) AS n FROM clean.fct_energy") == [{"n": 12}]
     conn = duckdb.connect()
     conn.execute(f"ATTACH '{raw.path}' AS w (READ_ONLY)")
     conn.execute(f"ATTACH '{copy}' AS r (READ_ONLY)")

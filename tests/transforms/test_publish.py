@@ -163,3 +163,20 @@ def test_an_up_to_date_run_republishes_a_missing_copy(published):
     assert report.up_to_date
     assert copy.exists()
     assert records(copy, "SELECT count(*) AS n FROM clean.fct_vibration") == [{"n": 10}]
+
+
+def test_a_run_after_an_upgrade_rebuilds_everything_and_republishes_the_whole_copy(published):
+    """A new transform version (here: the warehouse's last run made by the one before)
+    makes the next run a full one, which also rebuilds the read copy's private base: rows
+    an older version failed to publish reach the readers."""
+    raw, copy = published
+    base = copy.with_name(f".{copy.stem}.base{copy.suffix}")
+    with duckdb.connect(str(base)) as conn:  # rows an older version never published
+        conn.execute("DELETE FROM clean.fct_vibration WHERE hour(sampled_at) >= 5")
+    with duckdb.connect(str(raw.path)) as conn:
+        conn.execute("UPDATE clean._transform_runs SET transform_version = transform_version - 1")
+
+    report = run(raw, publish=True)
+
+    assert report.full
+    assert records(copy, "SELECT count(*) AS n FROM clean.fct_vibration") == [{"n": 10}]

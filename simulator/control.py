@@ -31,7 +31,7 @@ from simulator.control_routes import control_routes
 from simulator.faults import FaultBoard, RateLimiter, parse_fault_spec, resolve_params
 from simulator.ground_truth import ground_truth
 from simulator.platform_events import PlatformEvents
-from simulator.server import STATS, Stats, build_app
+from simulator.server import STATS, STATUS_ROUTE, STATUS_ROUTE_FAULTS, Stats, build_app
 from simulator.server_routes import ROUTE_KINDS
 from simulator.server_state import ServerState
 from simulator.timefmt import iso8601
@@ -166,6 +166,11 @@ class Simulator:
             raise ValueError(f"fault {name!r}: no token named {params['token']!r}")
         if params["route"] is not None and params["route"] not in ROUTE_KINDS:
             raise ValueError(f"fault {name!r}: unknown route {params['route']!r}")
+        if params["route"] == STATUS_ROUTE and name not in STATUS_ROUTE_FAULTS:
+            raise ValueError(
+                f"fault {name!r} never reaches route {STATUS_ROUTE!r}, which answers while "
+                f"data requests fail; only {', '.join(STATUS_ROUTE_FAULTS)} does"
+            )
         known = {c["id"] for c in self.world.companies}
         if params["company"] is not None and params["company"] not in known:
             raise ValueError(f"fault {name!r}: unknown company {params['company']!r}")

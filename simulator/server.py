@@ -225,6 +225,12 @@ async def _truncate(
     return truncated
 
 
+# `/connection` reports a connection's status while its data requests fail: of the faults,
+# only the token's reach it.
+STATUS_ROUTE = "connection"
+STATUS_ROUTE_FAULTS = ("invalid_token",)
+
+
 @web.middleware
 async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     route = _api_route(request)
@@ -232,7 +238,7 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         return await handler(request)
     state = request.app[STATE]
     token = _authenticate(request, state, route)
-    if route == "connection":
+    if route == STATUS_ROUTE:
         _check_rate_limit(state, token)
         return await handler(request)
     _check_reauthorization(state, token, route)

@@ -56,6 +56,7 @@ def test_stats_count_requests_by_route_token_and_answer(sim):
         ("resets", {"colour": "red"}, "colour"),
         ("rate_limited", {"http_date": "soon"}, "http_date"),
         ("resets", {"route": "active_power"}, "active_power"),
+        ("server_errors", {"route": "connection"}, "never reaches route 'connection'"),
     ],
 )
 def test_bad_fault_settings_are_refused_naming_the_culprit(sim, name, params, named):

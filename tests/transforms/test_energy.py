@@ -322,3 +322,34 @@ def test_an_incremental_run_counts_instants_of_every_quantity(raw):
     assert [(d["samples"], d["largest_gap_between_s"]) for d in day] == [(3, 900.0)]
     assert day[0]["first_sampled_at"] == ts("2024-03-01 00:00")
     assert day[0]["last_sampled_at"] == ts("2024-03-01 00:30")
+
+
+def test_a_sample_loaded_again_replaces_its_facts_whatever_its_quantity_is_called(raw):
+    """The raw tables name quantities as the API does (`active-power`), the clean facts in
+    snake_case (`active_power`): a sample a later load brings again (a resumed load, a
+    second connection) replaces its fact rows in an incremental run, not adds to them.
+    Hand-worked: the second load's readings, in clean units, once per phase."""
+    load_plant(raw, LOAD)
+    phases = ("a", "b", "c")
+
+    def readings(active_w: float, reactive_var: float, factor: float, amps: float) -> list:
+        at = "2024-03-01 00:00"
+        return [
+            sample("active-power", at, **three("average", phases, (active_w,) * 3)),
+            sample("reactive-power", at, **three("average", phases, (reactive_var,) * 3)),
+            sample("power-factor", at, **three("average", phases, (factor,) * 3)),
+            sample("current", at, **three("average", phases, (amps,) * 3)),
+        ]
+
+    raw.load("energy_samples", readings(1500.0, 400.0, 0.9, 8.0), LOAD)
+    run(raw, full=True)
+    raw.load("energy_samples", readings(3000.0, 800.0, 0.95, 9.0), load_id_at("2024-03-02 01:00"))
+    assert not run(raw).full
+
+    facts = records(raw.path, "SELECT quantity, phase, avg FROM clean.fct_energy ORDER BY ALL")
+    expected = {"active_power": 3.0, "current": 9.0, "power_factor": 0.95, "reactive_power": 0.8}
+    assert facts == [
+        {"quantity": quantity, "phase": phase, "avg": value}
+        for quantity, value in expected.items()
+        for phase in phases
+    ]

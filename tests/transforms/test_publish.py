@@ -115,14 +115,30 @@ def test_a_reader_holding_the_copy_read_write_does_not_block_a_transform(publish
     assert records(copy, "SELECT count(*) AS n FROM clean.fct_vibration") == [{"n": 11}]
 
 
+def power(quantity: str, at: str, value: float) -> dict:
+    """An energy sample of meter E1, `value` on each phase (the raw tables keep the API's
+    quantity names)."""
+    key = {"company_id": COMPANY, "asset_id": "E1", "quantity": quantity, "sampled_at": ts(at)}
+    return key | {f"average_{phase}": value for phase in ("a", "b", "c")}
+
+
 def test_the_copy_holds_what_the_warehouse_holds_after_incremental_publishes(published):
+    """Every quantity's energy facts too, whose clean names differ from the raw ones
+    (`active-power` is `active_power`)."""
     raw, copy = published
+    later = load_id_at("2024-03-03 06:00")
+    raw.load("vibration_samples", [vib("2024-03-01 10:30"), vib("2024-03-03 01:00")], later)
+    readings = {
+        "active-power": 1500.0,
+        "reactive-power": 400.0,
+        "power-factor": 0.9,
+        "current": 8.0,
+    }
     raw.load(
-        "vibration_samples",
-        [vib("2024-03-01 10:30"), vib("2024-03-03 01:00")],
-        load_id_at("2024-03-03 06:00"),
+        "energy_samples", [power(q, "2024-03-03 01:00", v) for q, v in readings.items()], later
     )
     run(raw, publish=True)
+    assert records(copy, "SELECT count(*) AS n FROM clean.fct_energy") == [{"n": 12}]
     conn = duckdb.connect()
     conn.execute(f"ATTACH '{raw.path}' AS w (READ_ONLY)")
     conn.execute(f"ATTACH '{copy}' AS r (READ_ONLY)")
@@ -146,4 +162,21 @@ def test_an_up_to_date_run_republishes_a_missing_copy(published):
     report = run(raw, publish=True)
     assert report.up_to_date
     assert copy.exists()
+    assert records(copy, "SELECT count(*) AS n FROM clean.fct_vibration") == [{"n": 10}]
+
+
+def test_a_run_after_an_upgrade_rebuilds_everything_and_republishes_the_whole_copy(published):
+    """A new transform version (here: the warehouse's last run made by the one before)
+    makes the next run a full one, which also rebuilds the read copy's private base: rows
+    an older version failed to publish reach the readers."""
+    raw, copy = published
+    base = copy.with_name(f".{copy.stem}.base{copy.suffix}")
+    with duckdb.connect(str(base)) as conn:  # rows an older version never published
+        conn.execute("DELETE FROM clean.fct_vibration WHERE hour(sampled_at) >= 5")
+    with duckdb.connect(str(raw.path)) as conn:
+        conn.execute("UPDATE clean._transform_runs SET transform_version = transform_version - 1")
+
+    report = run(raw, publish=True)
+
+    assert report.full
     assert records(copy, "SELECT count(*) AS n FROM clean.fct_vibration") == [{"n": 10}]

@@ -18,16 +18,17 @@ memory depends on neither the history nor the fleet (bench/ B7).
   that dies leaves stage tables behind; the next one drops them.
 """
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import duckdb
 import polars as pl
 
 from transforms.models import conform, validate
+from transforms.models.clean import ENERGY_QUANTITIES
 from transforms.raw import (
     ENERGY_CONSUMPTION,
     ENERGY_COST,
@@ -75,10 +76,17 @@ class TelemetryStep:
     # Raw rows per batch, as a multiple of BATCH_ROWS: about the same memory for every
     # step (an energy row becomes three fact rows; rpm and interval rows are narrow).
     batch_scale: float = 1.0
+    # Key columns whose values the fact names otherwise than the raw table and the
+    # quarantine do (column -> raw value -> the fact's).
+    fact_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def fact(self) -> str:
         return TELEMETRY_FACTS[self.raw.name]
+
+    def fact_rows(self, rows: KeyRows) -> KeyRows:
+        """`rows` (keys as the raw table holds them) in the fact table."""
+        return rows.named_as(self.fact_names) if self.fact_names else rows
 
     @property
     def quarantine(self) -> str:
@@ -99,7 +107,13 @@ STEPS = {
     for step in (
         TelemetryStep(VIBRATION_SAMPLES, telemetry_facts.build_vibration, daily.vibration_daily),
         TelemetryStep(RPM_SAMPLES, telemetry_facts.build_rpm, batch_scale=1.5),
-        TelemetryStep(ENERGY_SAMPLES, telemetry_facts.build_energy, daily.energy_daily, 1 / 3),
+        TelemetryStep(
+            ENERGY_SAMPLES,
+            telemetry_facts.build_energy,
+            daily.energy_daily,
+            1 / 3,
+            {"quantity": {raw: clean.name for raw, clean in ENERGY_QUANTITIES.items()}},
+        ),
         TelemetryStep(ENERGY_CONSUMPTION, telemetry_facts.build_consumption, batch_scale=1.5),
         TelemetryStep(ENERGY_DEMAND, telemetry_facts.build_demand, batch_scale=1.5),
         TelemetryStep(ENERGY_COST, telemetry_facts.build_cost, batch_scale=1.5),
@@ -211,8 +225,8 @@ def rebuild(
     """Rewrite `rows` of `step`'s fact and quarantine, then its aggregate's `parts`."""
     if not rows.is_empty():
         with registered(conn, **rows.frames()):
-            for name in (step.fact, step.quarantine):
-                conn.execute(f"DELETE FROM {name} WHERE {rows.where()}")
+            for name, in_table in ((step.fact, step.fact_rows(rows)), (step.quarantine, rows)):
+                conn.execute(f"DELETE FROM {name} WHERE {in_table.where()}")
         _fill(conn, step, {step.fact: step.fact, step.quarantine: step.quarantine}, rows, ctx)
     if step.aggregate and step.aggregate_table and not parts.is_empty():
         _reaggregate(conn, step.fact, step.aggregate, step.aggregate_table, parts)

@@ -130,12 +130,14 @@ def raw_columns(conn: duckdb.DuckDBPyConnection, table: RawTable) -> set[str] | 
 @contextmanager
 def registered(conn: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
     """Frames visible to SQL under the given names for the duration of the block."""
-    for name, frame in frames.items():
-        conn.register(name, frame.to_arrow())  # Arrow scans faster than a polars frame
+    names: list[str] = []
     try:
+        for name, frame in frames.items():
+            conn.register(name, frame.to_arrow())  # Arrow scans faster than a polars frame
+            names.append(name)
         yield
     finally:
-        for name in frames:
+        for name in names:
             conn.unregister(name)
 
 
@@ -245,10 +247,8 @@ def partition_filter(column: str, parts: pl.DataFrame, alias: str = "") -> str:
     return f"{bounds} AND {membership}"
 
 
-def parts_frames(parts: pl.DataFrame | None) -> dict[str, pl.DataFrame]:
+def parts_frames(parts: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The frames to register for `partition_filter`: `_parts` (asset_id, day, day_number)."""
-    if parts is None:
-        return {}
     return {"_parts": parts.with_columns(pl.col("day").cast(pl.Int64).alias("day_number"))}
 
 
@@ -316,7 +316,7 @@ def time_slices(
             continue
         assets = counts.filter(pl.col("day_number") == day).sort("asset_id")
         for run in _runs(assets, batch_rows):
-            first, last = (_quoted(run["asset_id"][i]) for i in (0, -1))
+            first, last = (sql_string(run["asset_id"][i]) for i in (0, -1))
             yield f"{_time_range(column, day, day)} AND r.asset_id BETWEEN {first} AND {last}"
     if pending:
         yield _time_range(column, pending[0], pending[-1])
@@ -331,7 +331,8 @@ def _time_range(column: str, first_day: int, last_day: int) -> str:
     )
 
 
-def _quoted(text: str) -> str:
+def sql_string(text: str) -> str:
+    """`text` as a SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 

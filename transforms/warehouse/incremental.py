@@ -40,7 +40,10 @@ DLT_LOADS = f"{RAW_SCHEMA}._dlt_loads"  # dlt's record of the load packages it c
 # dim_asset's sensor type from detections too (`sensor_type_source`).
 # 3: reliability marts by the standards; side values nulled on kept vibration rows.
 # 4: marts.asset_health_daily.span_hours (the monthly KPIs read it back).
-TRANSFORM_VERSION = 4
+# 5: incremental runs matched energy keys by the raw quantity names: a re-loaded sample's
+# facts were written twice, and new power rows missed the read copy (a full run and a
+# whole read copy repair both).
+TRANSFORM_VERSION = 5
 
 
 @dataclass

@@ -15,7 +15,8 @@
 Each gives a WHERE clause over a table alias and the frames it needs registered.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -23,7 +24,13 @@ import duckdb
 import polars as pl
 
 from transforms.raw import LOAD_ID, RawTable
-from transforms.warehouse.duckdb_io import partition_filter, parts_frames, raw_columns, registered
+from transforms.warehouse.duckdb_io import (
+    partition_filter,
+    parts_frames,
+    raw_columns,
+    registered,
+    sql_string,
+)
 
 TIMESTAMP_KEY = "sampled_at"
 
@@ -82,16 +89,26 @@ def changed_keys(
 
 @dataclass(frozen=True)
 class KeyRows:
-    """Rows whose business key is in `keys`, or of `assets` (asset_id)."""
+    """Rows whose business key is in `keys`, or of `assets` (asset_id).
+
+    `renamed`: key columns whose values the table holds under other names (column -> the
+    raw table's value -> the table's), as the clean energy facts hold the API's
+    `active-power` as `active_power`; the keys are raw.
+    """
 
     keys: ChangedKeys
     assets: pl.DataFrame
+    renamed: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, keys: ChangedKeys, whole_assets: pl.Series) -> "KeyRows":
         """The rows to rewrite: those of `keys`, and every row of `whole_assets`."""
         assets = pl.DataFrame({"asset_id": whole_assets.unique()}, schema={"asset_id": pl.String})
         return cls(keys, assets)
+
+    def named_as(self, renamed: Mapping[str, Mapping[str, str]]) -> "KeyRows":
+        """The same rows, in a table that holds key values under other names."""
+        return replace(self, renamed=renamed)
 
     def where(self, alias: str = "") -> str:
         prefix = f"{alias}." if alias else ""
@@ -103,11 +120,20 @@ class KeyRows:
                 # The constant range lets DuckDB skip row groups before the key lookup.
                 f"({prefix}{TIMESTAMP_KEY} BETWEEN TIMESTAMPTZ '{first}' AND "
                 f"TIMESTAMPTZ '{last}' AND ({columns}) IN "
-                f"(SELECT {', '.join(self.keys.columns)} FROM {self.keys.table}))"
+                f"(SELECT {', '.join(map(self._key_value, self.keys.columns))} "
+                f"FROM {self.keys.table}))"
             )
         if not self.assets.is_empty():
             clauses.append(f"{prefix}asset_id IN (SELECT asset_id FROM _whole_assets)")
         return " OR ".join(clauses) if clauses else "FALSE"
+
+    def _key_value(self, column: str) -> str:
+        """SQL for a key column of the keys table, as the table names its values."""
+        names = self.renamed.get(column)
+        if not names:
+            return column
+        cases = " ".join(f"WHEN {sql_string(a)} THEN {sql_string(b)}" for a, b in names.items())
+        return f"CASE {column} {cases} ELSE {column} END"
 
     def frames(self) -> dict[str, pl.DataFrame]:
         return {} if self.assets.is_empty() else {"_whole_assets": self.assets}

@@ -153,7 +153,8 @@ def _apply(
             swap_in_stage(conn, step)
             continue
         rebuild(conn, step, changed[raw_name], parts, ctx)
-        rewritten |= dict.fromkeys((step.fact, step.quarantine), changed[raw_name])
+        rewritten[step.fact] = step.fact_rows(changed[raw_name])
+        rewritten[step.quarantine] = changed[raw_name]
         if step.aggregate_table:
             rewritten[step.aggregate_table] = PartitionRows(parts, "day")
     if plan.rebuild_whole_tables:

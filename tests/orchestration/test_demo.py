@@ -2,14 +2,14 @@
 simulator synced, transformed and summarized, with the real demo companies' asset trees
 in the tables."""
 
-import importlib.resources
-import json
 import os
 import subprocess
 import sys
 
 import duckdb
 import pytest
+
+from tests.simulator.model_support import demo_dump
 
 pytestmark = pytest.mark.slow
 # What a reliability team asks first, as the README promises the demo answers it.
@@ -18,11 +18,6 @@ SUMMARIES = (
     "Ten least complete sensors on the latest day",
     "Ten least available assets in the latest month",
 )
-
-
-def demo_dump() -> dict:
-    data = importlib.resources.files("simulator").joinpath("data", "tractian-demo-api.json")
-    return json.loads(data.read_bytes())
 
 
 def test_the_demo_loads_the_demo_companies_builds_the_marts_and_summarizes_them(tmp_path):

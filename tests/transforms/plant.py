@@ -36,6 +36,21 @@ def detection(asset_id: str, sensor_type: str, detected_by: str = "probe") -> di
     }
 
 
+def energy_sample(quantity: str, at: str, **values) -> dict:
+    """A raw energy sample of meter E1 (`quantity` as the API names it)."""
+    return {
+        "company_id": COMPANY,
+        "asset_id": "E1",
+        "quantity": quantity,
+        "sampled_at": ts(at),
+    } | values
+
+
+def three(prefix: str, phases: tuple[str, ...], values: tuple[float, float, float]) -> dict:
+    """`prefix_<phase>` columns, one value per phase."""
+    return {f"{prefix}_{p}": v for p, v in zip(phases, values, strict=True)}
+
+
 def interval_row(at: str, forecast: bool = False, asset: str = "E1", **values) -> dict:
     """A row of an interval series (energy_consumption, energy_demand, energy_cost)."""
     return {

@@ -8,23 +8,10 @@ consumption in Wh); the clean facts hold kW, kVAR and kWh.
 import pytest
 
 from tests.transforms.conftest import records, run
-from tests.transforms.plant import interval_row, load_plant
+from tests.transforms.plant import energy_sample, interval_row, load_plant, three
 from tests.transforms.rawdb import RawWarehouse, load_id_at, ts
 
 LOAD = load_id_at("2024-03-02 00:00")
-
-
-def sample(quantity: str, at: str, **values) -> dict:
-    return {
-        "company_id": "c1",
-        "asset_id": "E1",
-        "quantity": quantity,
-        "sampled_at": ts(at),
-    } | values
-
-
-def three(prefix: str, phases: tuple[str, ...], values: tuple[float, float, float]) -> dict:
-    return {f"{prefix}_{p}": v for p, v in zip(phases, values, strict=True)}
 
 
 @pytest.fixture(scope="module")
@@ -35,35 +22,47 @@ def warehouse(tmp_path_factory) -> RawWarehouse:
     raw.load(
         "energy_samples",
         [
-            sample(
+            energy_sample(
                 "voltage",
                 "2024-03-01 00:00",
                 **three("average", line, (380.0, 381.0, 379.0)),
                 **three("minimum", line, (378.0, 379.0, 377.0)),
                 **three("maximum", line, (382.0, 383.0, 381.0)),
             ),
-            sample("current", "2024-03-01 00:00", **three("average", phase, (10.0, 11.0, 12.0))),
-            sample("voltage", "2024-03-01 00:15", **three("average", line, (380.0, 0.0, 379.0))),
-            sample("current", "2024-03-01 00:15", **three("average", phase, (10.0, -1.0, 12.0))),
-            sample("power-factor", "2024-03-01 00:15", **three("average", phase, (0.8, 1.2, 0.8))),
-            sample("power-factor", "2024-03-01 00:30", **three("average", phase, (-0.8, 1.0, 0.8))),
-            sample(
+            energy_sample(
+                "current", "2024-03-01 00:00", **three("average", phase, (10.0, 11.0, 12.0))
+            ),
+            energy_sample(
+                "voltage", "2024-03-01 00:15", **three("average", line, (380.0, 0.0, 379.0))
+            ),
+            energy_sample(
+                "current", "2024-03-01 00:15", **three("average", phase, (10.0, -1.0, 12.0))
+            ),
+            energy_sample(
+                "power-factor", "2024-03-01 00:15", **three("average", phase, (0.8, 1.2, 0.8))
+            ),
+            energy_sample(
+                "power-factor", "2024-03-01 00:30", **three("average", phase, (-0.8, 1.0, 0.8))
+            ),
+            energy_sample(
                 "active-power",
                 "2024-03-01 00:30",
                 **three("average", phase, (1500.0, -2000.0, 2.0)),
                 **three("minimum", phase, (1200.0, -2500.0, 0.0)),
                 **three("maximum", phase, (1800.0, -1500.0, 4.0)),
             ),
-            sample(
+            energy_sample(
                 "reactive-power",
                 "2024-03-01 00:30",
                 **three("average", phase, (750.0, -750.0, 0.0)),
                 **three("minimum", phase, (500.0, -1000.0, -250.0)),
                 **three("maximum", phase, (1000.0, -500.0, 250.0)),
             ),
-            sample("frequency", "2024-03-01 00:30", average_a=50.0),
+            energy_sample("frequency", "2024-03-01 00:30", average_a=50.0),
             # Named as before the published contract (and in kW): not read in a wrong unit.
-            sample("active_power", "2024-03-01 00:45", **three("average", phase, (1.5, 1.5, 1.5))),
+            energy_sample(
+                "active_power", "2024-03-01 00:45", **three("average", phase, (1.5, 1.5, 1.5))
+            ),
         ],
         LOAD,
     )
@@ -308,13 +307,13 @@ def test_an_incremental_run_counts_instants_of_every_quantity(raw):
     line, phase = ("ab", "bc", "ac"), ("a", "b", "c")
     volts, amps = three("average", line, (380.0, 381.0, 379.0)), three("average", phase, (1, 2, 3))
     first = [
-        sample("voltage", "2024-03-01 00:00", **volts),
-        sample("current", "2024-03-01 00:15", **amps),
+        energy_sample("voltage", "2024-03-01 00:00", **volts),
+        energy_sample("current", "2024-03-01 00:15", **amps),
     ]
     raw.load("energy_samples", first, LOAD)
     run(raw, full=True)
     later = load_id_at("2024-03-02 01:00")
-    raw.load("energy_samples", [sample("voltage", "2024-03-01 00:30", **volts)], later)
+    raw.load("energy_samples", [energy_sample("voltage", "2024-03-01 00:30", **volts)], later)
     report = run(raw)
     assert not report.full
     assert report.rebuilt_partitions == 1
@@ -335,10 +334,10 @@ def test_a_sample_loaded_again_replaces_its_facts_whatever_its_quantity_is_calle
     def readings(active_w: float, reactive_var: float, factor: float, amps: float) -> list:
         at = "2024-03-01 00:00"
         return [
-            sample("active-power", at, **three("average", phases, (active_w,) * 3)),
-            sample("reactive-power", at, **three("average", phases, (reactive_var,) * 3)),
-            sample("power-factor", at, **three("average", phases, (factor,) * 3)),
-            sample("current", at, **three("average", phases, (amps,) * 3)),
+            energy_sample("active-power", at, **three("average", phases, (active_w,) * 3)),
+            energy_sample("reactive-power", at, **three("average", phases, (reactive_var,) * 3)),
+            energy_sample("power-factor", at, **three("average", phases, (factor,) * 3)),
+            energy_sample("current", at, **three("average", phases, (amps,) * 3)),
         ]
 
     raw.load("energy_samples", readings(1500.0, 400.0, 0.9, 8.0), LOAD)

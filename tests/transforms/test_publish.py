@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from tests.transforms.conftest import records, run
-from tests.transforms.plant import COMPANY, load_plant
+from tests.transforms.plant import COMPANY, energy_sample, load_plant, three
 from tests.transforms.rawdb import RawWarehouse, load_id_at, ts
 
 READER = textwrap.dedent(
@@ -115,13 +115,6 @@ def test_a_reader_holding_the_copy_read_write_does_not_block_a_transform(publish
     assert records(copy, "SELECT count(*) AS n FROM clean.fct_vibration") == [{"n": 11}]
 
 
-def power(quantity: str, at: str, value: float) -> dict:
-    """An energy sample of meter E1, `value` on each phase (the raw tables keep the API's
-    quantity names)."""
-    key = {"company_id": COMPANY, "asset_id": "E1", "quantity": quantity, "sampled_at": ts(at)}
-    return key | {f"average_{phase}": value for phase in ("a", "b", "c")}
-
-
 def test_the_copy_holds_what_the_warehouse_holds_after_incremental_publishes(published):
     """Every quantity's energy facts too, whose clean names differ from the raw ones
     (`active-power` is `active_power`)."""
@@ -134,9 +127,12 @@ def test_the_copy_holds_what_the_warehouse_holds_after_incremental_publishes(pub
         "power-factor": 0.9,
         "current": 8.0,
     }
-    raw.load(
-        "energy_samples", [power(q, "2024-03-03 01:00", v) for q, v in readings.items()], later
-    )
+    at = "2024-03-03 01:00"
+    phases = ("a", "b", "c")
+    samples = [
+        energy_sample(q, at, **three("average", phases, (v,) * 3)) for q, v in readings.items()
+    ]
+    raw.load("energy_samples", samples, later)
     run(raw, publish=True)
     assert records(copy, "SELECT count(*) AS n FROM clean.fct_energy") == [{"n": 12}]
     conn = duckdb.connect()

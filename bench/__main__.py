@@ -1,7 +1,7 @@
 """`python -m bench` (`make bench`): every scenario of issues 7 and 16, a table, a JSON file.
 
     .venv/bin/python -m bench                 # B1-B7, and B1-B2 on the published API
-    .venv/bin/python -m bench --quick         # the smoke variant: one tiny company, about a minute
+    .venv/bin/python -m bench --quick         # the smoke run: one tiny company, 2-3 minutes
 
 The simulator runs in its own process without a rate limit; each contender runs in a
 fresh process. B1-B4 run against the integration profile (the API plus `/connection`,
@@ -78,6 +78,7 @@ def run(config: BenchConfig) -> dict[str, Any]:
             span=BACKFILL,
             steady_minutes=config.steady_minutes,
             lengths_run=config.history_lengths,
+            rounds=config.steady_runs,
         )
         lap("B7")
     public = replace(config, scale=config.public_scale or config.scale)
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument("--scale", type=int, help="simulator scale (7: ~10M samples)")
     parser.add_argument("--runs", type=int, help="B1 runs of (a) and (b)")
-    parser.add_argument("--steady-runs", type=int, help="B2 rounds")
+    parser.add_argument("--steady-runs", type=int, help="B2 rounds, and B7's incremental rounds")
     parser.add_argument("--naive-slice", type=int, help="(c) syncs 1/N of the streams")
     parser.add_argument(
         "--public-scale", type=int, help="simulator scale of the published-API runs (--scale)"

@@ -338,7 +338,7 @@ def _b7_rows(b7: dict[str, Any], met: dict[str, bool]) -> list[Row]:
         ),
         (
             "",
-            "incremental after a 15-minute telemetry sync, s",
+            "incremental after a 15-minute telemetry sync, s (median of the rounds)",
             each(lambda f: f["incremental"]["seconds"], 2),
             "",
             "",

@@ -243,6 +243,7 @@ def test_history_lengths_hold_the_synced_half_day_copied_back_and_the_floor_matc
         assert figures["full"]["rows"]["clean.fct_vibration"] > 0
         assert figures["incremental"]["up_to_date"] is False
         assert figures["incremental"]["rebuilt_partitions"] > 0
+        assert len(figures["incremental_rounds_s"]) == QUICK["steady_runs"]
         # The 15-minute sync brought telemetry alone, the hourly one the catalog too.
         assert figures["incremental"]["whole_tables_kept"] is True
         assert figures["hourly"]["whole_tables_kept"] is False
